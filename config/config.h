@@ -1,0 +1,31 @@
+#pragma once
+// The validated, immutable configuration: plain structs, no YAML types leak out of config/.
+#include <string>
+#include <vector>
+
+namespace venuecast::config {
+
+struct VenueConfig {
+  std::string id;    // [a-z0-9-]+, unique
+  std::string name;  // optional UTF-8 display name (defaults to id)
+  std::string url;   // rtmp:// or rtmps:// pull URL, ${VAR}-expanded
+  int line = 0;      // where the entry starts in the file, for later messages
+};
+
+struct OutputConfig {
+  std::string id;     // unique
+  std::string venue;  // id of the venue it carries
+  std::string url;    // rtmp:// or rtmps:// server URL ("server" as OBS shows it)
+  std::string key;    // optional stream key, secret; joined to url the way OBS does
+  bool tlsVerify = true;  // rtmps only: verify the server certificate
+  std::string caFile;     // rtmps only: CA bundle instead of the system trust store
+  int line = 0;
+};
+
+struct Config {
+  std::string file;  // the path it was loaded from, as given
+  std::vector<VenueConfig> venues;
+  std::vector<OutputConfig> outputs;
+};
+
+}  // namespace venuecast::config

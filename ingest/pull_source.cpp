@@ -1,0 +1,173 @@
+#include "ingest/pull_source.h"
+
+extern "C" {
+#include <libavutil/mathematics.h>
+}
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+#include "ingest/av_error.h"
+#include "ingest/flv_compat.h"
+#include "ingest/io_watchdog.h"
+
+namespace venuecast::ingest {
+namespace {
+
+int64_t steadyUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t toUs(int64_t ts, AVRational tb) {
+  return ts == AV_NOPTS_VALUE ? ts : av_rescale_q(ts, tb, AV_TIME_BASE_Q);
+}
+
+// A copy of `base` whose `kind` stream carries new extradata (an in-band sequence header change).
+StreamSetPtr withExtradata(const StreamSet& base, MediaKind kind, const uint8_t* data, size_t size,
+                           uint64_t generation) {
+  auto next = std::make_shared<StreamSet>();
+  if (base.video) next->video = copyParameters(base.video.get());
+  if (base.audio) next->audio = copyParameters(base.audio.get());
+  next->generation = generation;
+  AVCodecParameters* par = kind == MediaKind::Video ? next->video.get() : next->audio.get();
+  if (par) {
+    av_freep(&par->extradata);
+    par->extradata = static_cast<uint8_t*>(av_mallocz(size + AV_INPUT_BUFFER_PADDING_SIZE));
+    if (par->extradata) {
+      std::memcpy(par->extradata, data, size);
+      par->extradata_size = static_cast<int>(size);
+    } else {
+      par->extradata_size = 0;
+    }
+  }
+  return next;
+}
+
+// Makes an output that already carries this venue send the new session's sequence header
+// (flvenc writes one when NEW_EXTRADATA differs from what it sent last, and ignores it otherwise).
+void attachExtradata(AVPacket* pkt, const AVCodecParameters* par) {
+  if (!par || par->extradata_size <= 0) return;
+  if (av_packet_get_side_data(pkt, AV_PKT_DATA_NEW_EXTRADATA, nullptr)) return;
+  uint8_t* dst = av_packet_new_side_data(pkt, AV_PKT_DATA_NEW_EXTRADATA, par->extradata_size);
+  if (dst) std::memcpy(dst, par->extradata, par->extradata_size);
+}
+
+}  // namespace
+
+PullSource::PullSource(std::string label, std::string url, PacketSink& sink, Options options)
+    : label_(std::move(label)), url_(std::move(url)), sink_(sink), options_(options) {}
+
+SessionOutcome PullSource::runSession(SessionControl& control) {
+  IoWatchdog watchdog(control.stopFlag());
+  AVFormatContext* raw = avformat_alloc_context();
+  if (!raw) return {"out of memory"};
+  raw->interrupt_callback = watchdog.callback();
+
+  AvDictionary opts;
+  opts.set("rw_timeout", std::to_string(options_.rwTimeoutUs));
+  opts.set("rtmp_live", "live");
+  opts.set("analyzeduration", "1000000");
+  watchdog.arm(options_.openLimit);
+  int r = avformat_open_input(&raw, url_.c_str(), nullptr, opts.slot());  // frees raw on failure
+  watchdog.disarm();
+  if (r < 0) {
+    if (control.stopRequested()) return {};
+    if (watchdog.stalled()) return {"no stream within " + std::to_string(options_.openLimit.count() / 1000) + " s (not published yet?)"};
+    return {"cannot open source: " + avErrorText(r)};
+  }
+  AvInputContextPtr input(raw);
+
+  watchdog.arm(options_.openLimit);
+  r = avformat_find_stream_info(input.get(), nullptr);
+  watchdog.disarm();
+  if (r < 0) {
+    if (control.stopRequested()) return {};
+    return {"cannot read stream info: " + avErrorText(r)};
+  }
+
+  const int videoIndex = av_find_best_stream(input.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+  const int audioIndex = av_find_best_stream(input.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
+  if (videoIndex < 0 && audioIndex < 0) return {"source has neither video nor audio"};
+
+  auto streams = std::make_shared<StreamSet>();
+  for (int index : {videoIndex, audioIndex}) {
+    if (index < 0) continue;
+    const AVCodecParameters* par = input->streams[index]->codecpar;
+    if (std::string why = flvIncompatibility(*par); !why.empty()) return {why};
+    (par->codec_type == AVMEDIA_TYPE_VIDEO ? streams->video : streams->audio) = copyParameters(par);
+  }
+  streams->generation = ++generation_;
+  StreamSetPtr current = streams;
+
+  normalizer_.newSession();
+  sink_.onStreams(current);
+  control.reportLive(current->describe());
+
+  bool needHeader[kMediaKinds] = {true, true};
+  SessionOutcome outcome;
+  AvPacketPtr pkt = makePacket();
+  while (!control.stopRequested()) {
+    watchdog.arm(options_.readStall);
+    r = av_read_frame(input.get(), pkt.get());
+    watchdog.disarm();
+    if (r < 0) {
+      if (control.stopRequested()) break;
+      if (watchdog.stalled()) {
+        outcome.error = "no data for " + std::to_string(options_.readStall.count() / 1000) + " s (publisher gone?)";
+      } else if (r == AVERROR_EOF) {
+        outcome.error = "publisher left (end of stream)";
+      } else {
+        outcome.error = "read failed: " + avErrorText(r);
+      }
+      break;
+    }
+    const int index = pkt->stream_index;
+    if (index != videoIndex && index != audioIndex) {
+      av_packet_unref(pkt.get());
+      continue;
+    }
+    const MediaKind kind = index == videoIndex ? MediaKind::Video : MediaKind::Audio;
+    const AVRational tb = input->streams[index]->time_base;
+
+    size_t sideSize = 0;
+    if (const uint8_t* side = av_packet_get_side_data(pkt.get(), AV_PKT_DATA_NEW_EXTRADATA, &sideSize)) {
+      current = withExtradata(*current, kind, side, sideSize, ++generation_);
+      sink_.onStreams(current);
+    }
+    if (needHeader[static_cast<int>(kind)]) {
+      attachExtradata(pkt.get(), current->get(kind));
+      needHeader[static_cast<int>(kind)] = false;
+    }
+
+    int64_t dts = toUs(pkt->dts, tb);
+    int64_t pts = toUs(pkt->pts, tb);
+    const int64_t duration = pkt->duration > 0 ? av_rescale_q(pkt->duration, tb, AV_TIME_BASE_Q) : 0;
+    const int64_t now = steadyUs();
+    if (!normalizer_.normalize(kind, dts, pts, duration, now)) {
+      av_packet_unref(pkt.get());
+      continue;
+    }
+    pkt->dts = dts;
+    pkt->pts = pts;
+    pkt->duration = duration;
+    pkt->pos = -1;
+    pkt->time_base = AV_TIME_BASE_Q;
+
+    auto packet = std::make_shared<Packet>();
+    packet->kind = kind;
+    packet->key = kind == MediaKind::Video ? (pkt->flags & AV_PKT_FLAG_KEY) != 0 : !current->video;
+    packet->streams = current;
+    packet->receivedUs = now;
+    packet->av = std::move(pkt);
+    sink_.onPacket(std::move(packet));
+    pkt = makePacket();
+  }
+  sink_.onSourceLost();
+  // A dead peer must not hold up teardown: close with the interrupt raised.
+  watchdog.trip();
+  return outcome;
+}
+
+}  // namespace venuecast::ingest

@@ -1,0 +1,37 @@
+#pragma once
+// Pulls one venue feed with libavformat (rtmp/rtmps), one session per call: open, probe, check codecs,
+// then read, normalise and hand packets to the sink until the feed ends, stalls or a stop is requested.
+#include <chrono>
+#include <string>
+
+#include "ingest/packet_sink.h"
+#include "ingest/session.h"
+#include "ingest/timestamp_normalizer.h"
+
+namespace venuecast::ingest {
+
+class PullSource {
+ public:
+  struct Options {
+    std::chrono::milliseconds openLimit{10'000};  // not published yet? give up this try, retry later
+    std::chrono::milliseconds readStall{4'000};   // no packet for this long: the publisher is gone
+    int64_t rwTimeoutUs = 5'000'000;              // socket-level backstop
+  };
+
+  // `label` names the venue in logs ("venue chengdu"); `url` may hold a secret and is never logged.
+  PullSource(std::string label, std::string url, PacketSink& sink, Options options);
+  PullSource(std::string label, std::string url, PacketSink& sink) : PullSource(std::move(label), std::move(url), sink, Options{}) {}
+
+  // Blocking; runs on the supervisor's worker thread.
+  SessionOutcome runSession(SessionControl& control);
+
+ private:
+  std::string label_;
+  std::string url_;
+  PacketSink& sink_;
+  Options options_;
+  TimestampNormalizer normalizer_;  // lives across sessions: the venue timeline continues
+  uint64_t generation_ = 0;
+};
+
+}  // namespace venuecast::ingest

@@ -1,0 +1,61 @@
+#include "ingest/timestamp_normalizer.h"
+
+extern "C" {
+#include <libavutil/avutil.h>
+}
+#include <algorithm>
+
+namespace venuecast::ingest {
+
+void TimestampNormalizer::rebaseOnto(int64_t referenceDts, int64_t referenceWall, int64_t sourceDts,
+                                     int64_t wallUs) {
+  // Where the timeline would be now had it kept running at wall-clock rate, never before its end.
+  const int64_t gap = std::max<int64_t>(wallUs - referenceWall, options_.minGapUs);
+  const int64_t target = std::max(referenceDts + gap, lastEnd_);
+  offset_ = target - sourceDts;
+  ++discontinuities_;
+}
+
+bool TimestampNormalizer::normalize(MediaKind kind, int64_t& dts, int64_t& pts, int64_t durationUs,
+                                    int64_t wallUs) {
+  if (dts == AV_NOPTS_VALUE) dts = pts;
+  if (dts == AV_NOPTS_VALUE) return false;
+  if (pts == AV_NOPTS_VALUE) pts = dts;
+  const auto k = static_cast<size_t>(kind);
+
+  if (rebase_) {
+    rebase_ = false;
+    if (!started_) {
+      offset_ = -dts;  // the venue timeline starts at 0
+      started_ = true;
+    } else {
+      rebaseOnto(lastDtsAny_, lastWallAny_, dts, wallUs);
+    }
+  } else if (seen_[k]) {
+    const int64_t step = dts + offset_ - lastDts_[k];
+    const int64_t wallStep = wallUs - lastWall_[k];
+    if (step < -options_.maxBackwardUs || step > wallStep + options_.maxForwardSlackUs) {
+      rebaseOnto(lastDts_[k], lastWall_[k], dts, wallUs);
+    }
+  }
+
+  int64_t outDts = dts + offset_;
+  int64_t outPts = pts + offset_;
+  // A stream must never step back even by jitter the detector tolerates.
+  if (seen_[k] && outDts <= lastDts_[k]) {
+    outDts = lastDts_[k] + 1;
+    outPts = std::max(outPts, outDts);
+  }
+  dts = outDts;
+  pts = outPts;
+
+  seen_[k] = true;
+  lastDts_[k] = outDts;
+  lastWall_[k] = wallUs;
+  lastDtsAny_ = std::max(lastDtsAny_, outDts);
+  lastWallAny_ = wallUs;
+  lastEnd_ = std::max(lastEnd_, outDts + std::max<int64_t>(durationUs, 0));
+  return true;
+}
+
+}  // namespace venuecast::ingest

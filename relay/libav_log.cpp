@@ -1,0 +1,38 @@
+#include "relay/libav_log.h"
+
+extern "C" {
+#include <libavutil/log.h>
+}
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <string>
+
+namespace venuecast::relay {
+namespace {
+
+// av_log's callback has no user pointer: this is the one process-wide hook libav offers.
+std::shared_ptr<const config::SecretScrubber> gScrubber;
+
+void onLibavLog(void* avcl, int level, const char* fmt, va_list args) {
+  if (level > AV_LOG_VERBOSE) return;
+  if (!spdlog::should_log(spdlog::level::debug)) return;
+  char line[1024];
+  int prefix = 1;
+  av_log_format_line2(avcl, level, fmt, args, line, sizeof line, &prefix);
+  std::string text(line);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (text.empty()) return;
+  if (gScrubber) text = gScrubber->scrub(std::move(text));
+  spdlog::debug("libav: {}", text);
+}
+
+}  // namespace
+
+void installLibavLog(std::shared_ptr<const config::SecretScrubber> scrubber) {
+  gScrubber = std::move(scrubber);
+  av_log_set_level(AV_LOG_VERBOSE);
+  av_log_set_callback(&onLibavLog);
+}
+
+}  // namespace venuecast::relay

@@ -1,0 +1,56 @@
+#pragma once
+// One output's queue between the venue hub (producer, must never block) and the output's writer thread.
+// Bounded by media duration and bytes; on overflow it drops whole GOPs from the front, and if no later
+// keyframe is queued it drops everything and restarts at the next keyframe, so the writer never
+// resumes mid-GOP. Drops are counted, not logged per packet.
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <vector>
+
+#include "ingest/packet.h"
+
+namespace venuecast::relay {
+
+class PacketQueue {
+ public:
+  struct Limits {
+    int64_t maxDurationUs = 5'000'000;
+    size_t maxBytes = 64u << 20;
+  };
+  struct Stats {
+    uint64_t droppedPackets = 0;
+    uint64_t overflows = 0;  // times a bound was hit
+    size_t queuedPackets = 0;
+    size_t queuedBytes = 0;
+  };
+
+  PacketQueue() = default;
+  explicit PacketQueue(Limits limits) : limits_(limits) {}
+
+  void push(const ingest::PacketPtr& packet);
+  void pushAll(const std::vector<ingest::PacketPtr>& packets);
+  // Waits up to `wait`; null on timeout.
+  ingest::PacketPtr pop(std::chrono::milliseconds wait);
+  // Empties the queue; the next accepted packet must be a keyframe.
+  void reset();
+  Stats stats() const;
+
+ private:
+  void pushLocked(const ingest::PacketPtr& packet);
+  void trimLocked();
+
+  Limits limits_{};
+  mutable std::mutex mu_;
+  std::condition_variable ready_;
+  std::deque<ingest::PacketPtr> packets_;
+  size_t bytes_ = 0;
+  bool waitingForKey_ = true;
+  bool overflowed_ = false;
+  uint64_t dropped_ = 0;
+  uint64_t overflows_ = 0;
+};
+
+}  // namespace venuecast::relay

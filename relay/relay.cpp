@@ -1,0 +1,68 @@
+#include "relay/relay.h"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+namespace venuecast::relay {
+
+Relay::Relay(boost::asio::io_context& io, const config::Config& config) : io_(io), reportTimer_(io) {
+  std::map<std::string, std::shared_ptr<VenueHub>> byId;
+  for (const auto& venue : config.venues) {
+    auto hub = std::make_shared<VenueHub>(venue.id);
+    byId[venue.id] = hub;
+    hubs_.push_back(hub);
+    auto source = std::make_unique<ingest::PullSource>("venue " + venue.id, venue.url, *hub);
+    auto* raw = source.get();
+    sources_.push_back(std::move(source));
+    supervisors_.push_back(std::make_shared<SessionSupervisor>(
+        io_, "venue " + venue.id, [raw](ingest::SessionControl& c) { return raw->runSession(c); }));
+  }
+  for (const auto& output : config.outputs) {
+    auto writer = std::make_shared<OutputWriter>(output, byId.at(output.venue), OutputWriter::Options{});
+    writers_.push_back(writer);
+    supervisors_.push_back(std::make_shared<SessionSupervisor>(
+        io_, "output " + output.id, [writer](ingest::SessionControl& c) { return writer->runSession(c); }));
+  }
+  reportedDrops_.assign(writers_.size(), 0);
+}
+
+Relay::~Relay() {
+  requestStop();
+  join();
+}
+
+void Relay::start() {
+  for (auto& s : supervisors_) s->start();
+  scheduleDropReport();
+}
+
+void Relay::requestStop() {
+  for (auto& s : supervisors_) s->requestStop();
+  boost::asio::post(io_, [this] { reportTimer_.cancel(); });
+}
+
+void Relay::join() {
+  for (auto& s : supervisors_) s->join();
+}
+
+// Drops are totals reported every few seconds, never a line per packet.
+void Relay::scheduleDropReport() {
+  reportTimer_.expires_after(std::chrono::seconds(5));
+  reportTimer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    for (size_t i = 0; i < writers_.size(); ++i) {
+      const auto stats = writers_[i]->queueStats();
+      if (stats.droppedPackets != reportedDrops_[i]) {
+        spdlog::warn("output {}: endpoint too slow, dropped {} packets so far in {} overflows (whole GOPs, "
+                     "restarting at keyframes)",
+                     writers_[i]->id(), stats.droppedPackets, stats.overflows);
+        reportedDrops_[i] = stats.droppedPackets;
+      }
+    }
+    scheduleDropReport();
+  });
+}
+
+}  // namespace venuecast::relay

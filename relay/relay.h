@@ -1,0 +1,39 @@
+#pragma once
+// The assembled relay: one hub + pull source per venue, one writer per output, each source and output
+// kept alive by its own supervisor on the shared control plane.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+#include <vector>
+
+#include "config/config.h"
+#include "ingest/pull_source.h"
+#include "relay/output_writer.h"
+#include "relay/session_supervisor.h"
+#include "relay/venue_hub.h"
+
+namespace venuecast::relay {
+
+class Relay {
+ public:
+  Relay(boost::asio::io_context& io, const config::Config& config);
+  ~Relay();
+
+  void start();        // control-plane thread
+  void requestStop();  // any thread, non-blocking
+  void join();         // blocks until every worker thread has exited
+
+ private:
+  void scheduleDropReport();
+
+  boost::asio::io_context& io_;
+  std::vector<std::shared_ptr<VenueHub>> hubs_;
+  std::vector<std::unique_ptr<ingest::PullSource>> sources_;
+  std::vector<std::shared_ptr<OutputWriter>> writers_;
+  std::vector<std::shared_ptr<SessionSupervisor>> supervisors_;
+  std::vector<uint64_t> reportedDrops_;
+  boost::asio::steady_timer reportTimer_;
+};
+
+}  // namespace venuecast::relay

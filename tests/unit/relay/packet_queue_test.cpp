@@ -1,0 +1,89 @@
+#include "relay/packet_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "tests/unit/support/make_packet.h"
+
+namespace venuecast::relay {
+namespace {
+
+using std::chrono::milliseconds;
+using testing::audio;
+using testing::video;
+
+std::vector<int64_t> drainDtsMs(PacketQueue& q) {
+  std::vector<int64_t> out;
+  while (auto p = q.pop(milliseconds(0))) out.push_back(p->dts() / 1000);
+  return out;
+}
+
+TEST(PacketQueue, StartsOnAKeyframe) {
+  PacketQueue q;
+  q.push(video(0));
+  q.push(audio(5));
+  q.push(video(33, true));
+  q.push(audio(40));
+  EXPECT_EQ(drainDtsMs(q), (std::vector<int64_t>{33, 40}));
+  EXPECT_EQ(q.stats().droppedPackets, 0u);  // skipping to the first keyframe is not a loss
+}
+
+TEST(PacketQueue, OverflowDropsTheOldestWholeGop) {
+  PacketQueue q(PacketQueue::Limits{.maxDurationUs = 2'500'000, .maxBytes = 1u << 30});
+  for (int gop = 0; gop < 3; ++gop) {
+    q.push(video(gop * 1000, true));
+    q.push(video(gop * 1000 + 500));
+  }
+  // 0..2500 fits; 3000 overflows and must cost exactly the first GOP.
+  q.push(video(3000, true));
+  EXPECT_EQ(drainDtsMs(q), (std::vector<int64_t>{1000, 1500, 2000, 2500, 3000}));
+  EXPECT_EQ(q.stats().droppedPackets, 2u);
+  EXPECT_EQ(q.stats().overflows, 1u);
+}
+
+TEST(PacketQueue, OverflowWithoutALaterKeyframeRestartsAtTheNextOne) {
+  PacketQueue q(PacketQueue::Limits{.maxDurationUs = 1'000'000, .maxBytes = 1u << 30});
+  q.push(video(0, true));
+  for (int i = 1; i <= 40; ++i) q.push(video(i * 33));  // one long GOP overflows
+  EXPECT_EQ(q.stats().queuedPackets, 0u);
+  q.push(video(1400));  // still mid-GOP: refused
+  EXPECT_EQ(q.stats().queuedPackets, 0u);
+  q.push(video(1433, true));
+  q.push(video(1466));
+  EXPECT_EQ(drainDtsMs(q), (std::vector<int64_t>{1433, 1466}));
+  EXPECT_EQ(q.stats().droppedPackets, 42u);
+}
+
+TEST(PacketQueue, ByteBound) {
+  PacketQueue q(PacketQueue::Limits{.maxDurationUs = 1'000'000'000, .maxBytes = 5000});
+  q.push(video(0, true, 2000));
+  q.push(video(33, false, 2000));
+  q.push(video(66, true, 2000));  // 6000 bytes > 5000: first GOP goes
+  EXPECT_EQ(drainDtsMs(q), (std::vector<int64_t>{66}));
+  EXPECT_EQ(q.stats().queuedBytes, 0u);
+}
+
+TEST(PacketQueue, PopWaitsForAProducer) {
+  PacketQueue q;
+  std::thread producer([&] {
+    std::this_thread::sleep_for(milliseconds(50));
+    q.push(video(0, true));
+  });
+  auto p = q.pop(milliseconds(2000));
+  producer.join();
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->dts(), 0);
+  EXPECT_FALSE(q.pop(milliseconds(10)));
+}
+
+TEST(PacketQueue, ResetEmptiesAndWaitsForAKeyframeAgain) {
+  PacketQueue q;
+  q.push(video(0, true));
+  q.reset();
+  q.push(video(33));
+  EXPECT_EQ(q.stats().queuedPackets, 0u);
+}
+
+}  // namespace
+}  // namespace venuecast::relay
