@@ -84,7 +84,7 @@ std::optional<ConfigReader::Fields> ConfigReader::readMap(const YAML::Node& node
   }
   Fields fields;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key = it->first;
+    const YAML::Node key = it->first;  // by value: it-> yields a temporary proxy
     const int keyLine = lineOf(key);
     if (!key.IsScalar()) {
       error(keyLine, path, "field names must be plain words, got " + kindOf(key));
@@ -133,15 +133,21 @@ std::optional<std::string> ConfigReader::readString(const Fields& fields, const 
   const std::string fieldPath = childPath(path, name);
   if (field.value.IsNull()) {
     error(field.keyLine, fieldPath, "value is empty");
+    result_.broken.insert(fieldPath);
     return std::nullopt;
   }
   if (!field.value.IsScalar()) {
     error(field.valueLine, fieldPath, "scalar expected, got " + kindOf(field.value));
+    result_.broken.insert(fieldPath);
     return std::nullopt;
   }
   auto expanded = expandEnv(field.value.Scalar(), env_);
+  for (auto& value : expanded.substituted) result_.envValues.push_back(std::move(value));
   for (auto& problem : expanded.problems) error(field.valueLine, fieldPath, std::move(problem));
-  if (!expanded.problems.empty()) return std::nullopt;
+  if (!expanded.problems.empty()) {
+    result_.broken.insert(fieldPath);
+    return std::nullopt;
+  }
   result_.lines[fieldPath] = field.valueLine;
   return std::move(expanded.value);
 }
@@ -155,6 +161,7 @@ std::optional<bool> ConfigReader::readBool(const Fields& fields, const std::stri
   const std::string fieldPath = childPath(path, name);
   error(result_.lines[fieldPath], fieldPath, "bool expected (true or false), got '" + *text + "'");
   result_.lines.erase(fieldPath);
+  result_.broken.insert(fieldPath);
   return std::nullopt;
 }
 

@@ -4,6 +4,7 @@
 // references) is ConfigValidator's job. Internal to config/; use parseConfig() from config_loader.h.
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,9 @@ using FieldLines = std::map<std::string, int>;
 struct ReadResult {
   Config config;  // entries keep their list index even when broken, so "outputs[i]" stays true
   FieldLines lines;
+  std::set<std::string> broken;  // present but unreadable (error already reported): not "absent"
   std::vector<ConfigError> errors;
+  std::vector<std::string> envValues;  // every ${VAR} value used, so messages can mask them
 };
 
 class ConfigReader {

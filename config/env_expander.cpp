@@ -47,6 +47,7 @@ Expansion expandEnv(const std::string& text, const EnvLookup& env) {
       out.problems.push_back("bad environment variable reference (names are [A-Za-z_][A-Za-z0-9_]*)");
     } else if (const auto value = env(name)) {
       out.value += *value;
+      out.substituted.push_back(*value);
     } else {
       out.problems.push_back("environment variable " + name + " is not set");
     }

@@ -15,7 +15,8 @@ EnvLookup processEnv();
 
 struct Expansion {
   std::string value;
-  std::vector<std::string> problems;  // e.g. "environment variable BILI_KEY is not set"; never holds values
+  std::vector<std::string> problems;     // e.g. "environment variable BILI_KEY is not set"; never holds values
+  std::vector<std::string> substituted;  // the values that were inserted (treated as secrets in messages)
 };
 
 // Replaces each ${NAME} (NAME = [A-Za-z_][A-Za-z0-9_]*) with its value, in one pass (values are not

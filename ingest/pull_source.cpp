@@ -106,6 +106,7 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
   control.reportLive(current->describe());
 
   bool needHeader[kMediaKinds] = {true, true};
+  bool started = false;
   SessionOutcome outcome;
   AvPacketPtr pkt = makePacket();
   while (!control.stopRequested()) {
@@ -136,6 +137,14 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
       current = withExtradata(*current, kind, side, sideSize, ++generation_);
       sink_.onStreams(current);
     }
+
+    // A session starts on a keyframe: a relay that joined mid-GOP must not hand outputs undecodable frames.
+    const bool key = kind == MediaKind::Video ? (pkt->flags & AV_PKT_FLAG_KEY) != 0 : !current->video;
+    if (!started && !key) {
+      av_packet_unref(pkt.get());
+      continue;
+    }
+    started = true;
     if (needHeader[static_cast<int>(kind)]) {
       attachExtradata(pkt.get(), current->get(kind));
       needHeader[static_cast<int>(kind)] = false;
@@ -157,7 +166,7 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
 
     auto packet = std::make_shared<Packet>();
     packet->kind = kind;
-    packet->key = kind == MediaKind::Video ? (pkt->flags & AV_PKT_FLAG_KEY) != 0 : !current->video;
+    packet->key = key;
     packet->streams = current;
     packet->receivedUs = now;
     packet->av = std::move(pkt);

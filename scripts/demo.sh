@@ -109,15 +109,18 @@ cleanup() {
   trap '' INT TERM
   local i
   if [[ -n $relay_pid ]]; then
-    say "stopping venuecast (SIGINT) ..."
-    local t0=$SECONDS
-    stop "$relay_pid" INT 5
+    say "stopping venuecast (SIGTERM) ..."
+    local t0=${EPOCHREALTIME/./} ms
+    stop "$relay_pid" TERM 5
+    ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
     if [[ $stop_rc == timeout ]]; then
       warn "venuecast did not exit within 5 s; killed it"; relay_stop_ok=0
     elif [[ $stop_rc != 0 ]]; then
-      warn "venuecast exited with status $stop_rc"; relay_stop_ok=0
+      warn "venuecast exited with status $stop_rc after $ms ms"; relay_stop_ok=0
+    elif ((ms > 3000)); then
+      warn "venuecast exited with status 0 but took $ms ms (it should take at most 3 s)"; relay_stop_ok=0
     else
-      say "venuecast exited cleanly (status 0, ~$((SECONDS - t0)) s)"
+      say "venuecast exited cleanly (status 0, $ms ms)"
     fi
   fi
   # Then the feeds and the servers, newest first.
@@ -181,14 +184,20 @@ start_nginx() {
     printf '%s\n' "${conf//@DIR@/$dir}" >"$dir/nginx.conf"
     : >"$dir/error.log"
     start "$label" "$dir/nginx.out" "$dir" nginx -p "$dir/" -e "$dir/error.log" -c "$dir/nginx.conf"
+    # nginx binds every listen socket before it serves anything, and retries a busy port for a few
+    # seconds (logging each failure): so it is ours and up once its /stat answers and no bind failed.
     for ((i = 0; i < 50; i++)); do
       alive "$last_pid" || break
-      port_in_use "$nginx_rtmp" && port_in_use "$nginx_http" && return 0
+      grep -q 'bind() to .* failed' "$dir/error.log" 2>/dev/null && break
+      if http_get "$nginx_http" /stat 2>/dev/null | grep -q '<rtmp>' &&
+        ! grep -q 'bind() to .* failed' "$dir/error.log"; then
+        return 0
+      fi
       sleep 0.1
     done
-    if alive "$last_pid"; then stop "$last_pid" TERM 2; fi
+    stop "$last_pid" TERM 2
     unset 'pids[-1]' 'labels[-1]' 'logs[-1]'
-    grep -q 'Address already in use' "$dir/error.log" "$dir/nginx.out" 2>/dev/null && continue
+    grep -q 'bind() to .* failed' "$dir/error.log" 2>/dev/null && continue
     echo "demo: $label failed to start:" >&2; tail -n 20 "$dir/error.log" "$dir/nginx.out" >&2
     return 1
   done
@@ -297,7 +306,7 @@ for ((i = 0; i < n_venues; i++)); do
   cat >"$dir/filter.txt" <<EOF
 [0:v]drawbox=x=0:y=ih-140:w=iw:h=140:color=black@0.65:t=fill,
 drawtext=fontfile=$FONT_NAME:textfile=name.txt:fontsize=52:fontcolor=white:x=30:y=h-128,
-drawtext=fontfile=$FONT_CLOCK:text='%{localtime\:%Y-%m-%d %T}   t=%{pts\:hms}':fontsize=32:fontcolor=yellow:x=30:y=h-54[v]
+drawtext=fontfile=$FONT_CLOCK:text='%{localtime\:%Y-%m-%d %T}   run time%{pts\:hms}':fontsize=32:fontcolor=yellow:x=30:y=h-54[v]
 EOF
   start "feed $id" "$dir/ffmpeg.log" "$dir" \
     ffmpeg -hide_banner -nostdin -nostats -loglevel warning \

@@ -1,0 +1,628 @@
+// RawRtmpPublisher against a private nginx-rtmp, read back with ffprobe (FFmpeg 5.1's rtmp + flv demuxer, i.e.
+// what the relay sees through libavformat). Self-contained on purpose (own nginx launcher, process and
+// HTTP helpers below), so that it depends on nothing but the publisher itself, nginx, ffmpeg and ffprobe.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/raw_rtmp_publisher.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using venuecast::testing::RawRtmpPublisher;
+using Tag = RawRtmpPublisher::FlvTag;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kRtmpModule = "/usr/lib/nginx/modules/ngx_rtmp_module.so";
+
+// ---- small helpers (local to this file) ------------------------------------------------------------------
+
+class ScratchDir {
+ public:
+  ScratchDir() {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/venuecast-rawpub-XXXXXX";
+    if (!::mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = templ;
+  }
+  ~ScratchDir() {
+    const char* keep = std::getenv("VENUECAST_IT_KEEP");
+    if (keep && *keep == '1') {
+      std::cerr << "[ keeping ] " << path_ << "\n";
+      return;
+    }
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A child process, signalled only by its own PID; SIGKILLed (and reaped) on destruction.
+class Proc {
+ public:
+  Proc(const std::vector<std::string>& argv, const fs::path& out, const fs::path& err) {
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    const std::string outPath = out.string(), errPath = err.string();
+    const pid_t parent = ::getpid();
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
+      ::setpgid(0, 0);
+      const int in = ::open("/dev/null", O_RDONLY);
+      const int o = ::open(outPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      const int e = ::open(errPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (in < 0 || o < 0 || e < 0) ::_exit(126);
+      ::dup2(in, 0);
+      ::dup2(o, 1);
+      ::dup2(e, 2);
+      ::execvp(args[0], args.data());
+      ::_exit(127);
+    }
+  }
+  ~Proc() { kill(); }
+  Proc(const Proc&) = delete;
+  Proc& operator=(const Proc&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool running() { return !reap(false); }
+  // Exit code (or 128+signal) once it exited within `timeout`.
+  std::optional<int> wait(std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    while (!reap(false)) {
+      if (Clock::now() >= deadline) return std::nullopt;
+      std::this_thread::sleep_for(20ms);
+    }
+    return status_;
+  }
+  void kill() {
+    if (reap(false)) return;
+    ::kill(pid_, SIGTERM);
+    if (wait(3s)) return;
+    ::kill(pid_, SIGKILL);
+    reap(true);
+  }
+
+ private:
+  bool reap(bool block) {
+    if (status_) return true;
+    int st = 0;
+    const pid_t r = ::waitpid(pid_, &st, block ? 0 : WNOHANG);
+    if (r != pid_) return false;
+    status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return true;
+  }
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+};
+
+int freePort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("cannot bind 127.0.0.1:0");
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+int connectLoopback(int port, int timeoutMs) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    pollfd p{fd, POLLOUT, 0};
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (errno != EINPROGRESS || ::poll(&p, 1, timeoutMs) != 1 ||
+        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+      ::close(fd);
+      return -1;
+    }
+  }
+  return fd;
+}
+
+// GET http://127.0.0.1:port/path (HTTP/1.0); the body, or "" if there was no complete 200 answer in time.
+std::string httpGet(int port, const std::string& path, int timeoutMs = 2000) {
+  const int fd = connectLoopback(port, timeoutMs);
+  if (fd < 0) return "";
+  const std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  std::string resp;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
+  size_t sent = 0;
+  bool eof = false;
+  while (Clock::now() < deadline && !eof) {
+    pollfd p{fd, static_cast<short>(sent < req.size() ? POLLOUT : POLLIN), 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    if (sent < req.size()) {
+      const ssize_t n = ::send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += static_cast<size_t>(n);
+    } else {
+      char buf[8192];
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n < 0 && errno == EAGAIN) continue;
+      if (n <= 0) eof = true;
+      else resp.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  const auto bodyAt = resp.find("\r\n\r\n");
+  if (!eof || resp.rfind("HTTP/1.1 200", 0) != 0 || bodyAt == std::string::npos) return "";
+  return resp.substr(bodyAt + 4);
+}
+
+// nginx + nginx-rtmp (application "live") on free loopback ports, one process, stopped by its PID.
+class Nginx {
+ public:
+  Nginx() {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      rtmpPort_ = freePort();
+      httpPort_ = freePort();
+      if (rtmpPort_ == httpPort_) continue;
+      writeConfig();
+      proc_ = std::make_unique<Proc>(std::vector<std::string>{"nginx", "-p", dir_.path().string() + "/", "-c",
+                                                              (dir_.path() / "nginx.conf").string()},
+                                     dir_.path() / "stdout.log", dir_.path() / "stderr.log");
+      const auto deadline = Clock::now() + 10s;
+      while (Clock::now() < deadline && proc_->running()) {
+        if (accepts(rtmpPort_) && accepts(httpPort_) && !stat().empty()) return;
+        std::this_thread::sleep_for(50ms);
+      }
+      proc_.reset();  // exited (port taken?) or never came up: try other ports
+    }
+    throw std::runtime_error("nginx did not start: " + slurp(dir_.path() / "error.log") +
+                             slurp(dir_.path() / "stderr.log"));
+  }
+  ~Nginx() { proc_.reset(); }  // SIGTERM, SIGKILL after 3 s, by PID
+
+  int rtmpPort() const { return rtmpPort_; }
+  std::string url(const std::string& name) const {
+    return "rtmp://127.0.0.1:" + std::to_string(rtmpPort_) + "/live/" + name;
+  }
+  std::string stat() const { return httpGet(httpPort_, "/stat"); }
+  bool alive() { return proc_ && proc_->running(); }
+  std::string errorLog() const { return slurp(dir_.path() / "error.log"); }
+  // Polls /stat until `pred(xml)` holds.
+  template <typename Pred>
+  bool waitStat(Pred pred, std::chrono::milliseconds timeout) const {
+    const auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      if (pred(stat())) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
+  // The <stream> element for `name` in /stat, or "".
+  static std::string streamXml(const std::string& xml, const std::string& name) {
+    const auto at = xml.find("<name>" + name + "</name>");
+    if (at == std::string::npos) return "";
+    const auto begin = xml.rfind("<stream>", at);
+    const auto end = xml.find("</stream>", at);
+    if (begin == std::string::npos || end == std::string::npos) return "";
+    return xml.substr(begin, end - begin);
+  }
+
+ private:
+  static bool accepts(int port) {
+    const int fd = connectLoopback(port, 200);
+    if (fd < 0) return false;
+    ::close(fd);
+    return true;
+  }
+  void writeConfig() {
+    const std::string d = dir_.path().string();
+    std::ofstream c(dir_.path() / "nginx.conf");
+    c << "load_module " << kRtmpModule << ";\n"
+      << "daemon off;\nmaster_process off;\nworker_processes 1;\n"
+      << "error_log " << d << "/error.log info;\npid " << d << "/nginx.pid;\n"
+      << "events { worker_connections 256; }\n"
+      << "rtmp {\n  server {\n    listen 127.0.0.1:" << rtmpPort_ << ";\n"
+      << "    application live {\n      live on;\n      publish_notify on;\n    }\n  }\n}\n"
+      << "http {\n  access_log off;\n";
+    for (const char* t : {"client_body", "proxy", "fastcgi", "uwsgi", "scgi"}) {
+      fs::create_directories(dir_.path() / "tmp" / t);
+      c << "  " << t << "_temp_path " << d << "/tmp/" << t << ";\n";
+    }
+    c << "  server {\n    listen 127.0.0.1:" << httpPort_ << ";\n"
+      << "    location /stat { rtmp_stat all; }\n  }\n}\n";
+  }
+
+  ScratchDir dir_;
+  int rtmpPort_ = 0;
+  int httpPort_ = 0;
+  std::unique_ptr<Proc> proc_;
+};
+
+// Runs a command to completion (bounded); its exit code, stdout in *out, stderr in *err.
+int run(const std::vector<std::string>& argv, const fs::path& dir, std::string* out = nullptr,
+        std::string* err = nullptr, std::chrono::milliseconds timeout = 60s) {
+  static std::atomic<int> n{0};
+  const int id = n++;
+  const fs::path o = dir / ("run" + std::to_string(id) + ".out"), e = dir / ("run" + std::to_string(id) + ".err");
+  Proc p(argv, o, e);
+  const auto rc = p.wait(timeout);
+  if (out) *out = slurp(o);
+  if (err) *err = slurp(e);
+  return rc.value_or(-1);
+}
+
+// The 4 s test clip (320x240@30 H.264 with B-frames, GOP 30, + 48 kHz AAC), made once per process.
+const fs::path& testClip() {
+  static ScratchDir dir;
+  static fs::path clip = [] {
+    const fs::path p = dir.path() / "clip.flv";
+    std::string err;
+    const int rc = run({"ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                        "testsrc2=size=320x240:rate=30", "-f", "lavfi", "-i", "sine=sample_rate=48000", "-t", "4",
+                        "-c:v", "libx264", "-g", "30", "-bf", "2", "-c:a", "aac", "-f", "flv", p.string()},
+                       dir.path(), nullptr, &err);
+    if (rc != 0) throw std::runtime_error("ffmpeg could not make the test clip: " + err);
+    return p;
+  }();
+  return clip;
+}
+
+struct Probe {
+  int exitCode = -1;
+  std::string out;  // -of compact: "stream|..." and "packet|..." lines
+  std::string err;
+  int packets(const std::string& codecType) const {
+    int n = 0;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("packet|codec_type=" + codecType + "|", 0) == 0) ++n;
+    return n;
+  }
+  // Value of `key` in the first "stream|" line with codec_type=codecType.
+  std::string stream(const std::string& codecType, const std::string& key) const {
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("stream|", 0) != 0 || line.find("|codec_type=" + codecType + "|") == std::string::npos) continue;
+      const auto at = line.find("|" + key + "=");
+      if (at == std::string::npos) return "";
+      const auto begin = at + key.size() + 2;
+      return line.substr(begin, line.find('|', begin) - begin);
+    }
+    return "";
+  }
+  std::string streamLines() const {
+    std::string s;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("stream|", 0) == 0) s += line + "\n";
+    return s;
+  }
+};
+
+std::vector<std::string> probeArgs(const std::string& input, const std::string& level) {
+  return {"ffprobe", "-hide_banner", "-v", level, "-show_streams", "-show_packets",
+          "-show_entries", "packet=codec_type,stream_index,pts,dts,size,flags", "-of", "compact", input};
+}
+
+Probe probeFile(const fs::path& file, const fs::path& dir) {
+  Probe p;
+  p.exitCode = run(probeArgs(file.string(), "error"), dir, &p.out, &p.err);
+  return p;
+}
+
+// ffprobe playing nginx's live stream while `publish` runs. ffprobe is started first and known to be subscribed
+// (nginx lists it under the stream in /stat) before publishing starts, so it sees the stream from its first tag;
+// the publisher's deleteStream makes nginx send NetStream.Play.UnpublishNotify (publish_notify on), which ends
+// ffprobe's input.
+template <typename PublishFn>
+Probe probeLive(Nginx& nginx, const std::string& name, const fs::path& dir, PublishFn publish,
+                const std::string& level = "error") {
+  static std::atomic<int> n{0};
+  const int id = n++;
+  const fs::path o = dir / ("live" + std::to_string(id) + ".out"), e = dir / ("live" + std::to_string(id) + ".err");
+  Proc probe(probeArgs(nginx.url(name), level), o, e);
+  const bool subscribed = nginx.waitStat(
+      [&](const std::string& xml) {
+        const auto s = Nginx::streamXml(xml, name);
+        return s.find("<client>") != std::string::npos;
+      },
+      5s);
+  EXPECT_TRUE(subscribed) << "ffprobe never showed up as a player of live/" << name << "\n" << slurp(e);
+  publish();
+  Probe p;
+  const auto rc = probe.wait(15s);
+  EXPECT_TRUE(rc.has_value()) << "ffprobe did not end after the publisher left";
+  p.exitCode = rc.value_or(-1);
+  probe.kill();
+  p.out = slurp(o);
+  p.err = slurp(e);
+  return p;
+}
+
+RawRtmpPublisher::Options publisherOptions(const Nginx& nginx, const std::string& name) {
+  RawRtmpPublisher::Options o;
+  o.port = nginx.rtmpPort();
+  o.app = "live";
+  o.streamName = name;
+  return o;
+}
+
+std::vector<uint8_t> randomBytes(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<uint8_t> v(n);
+  for (auto& b : v) b = static_cast<uint8_t>(rng());
+  return v;
+}
+
+class RawRtmpPublisherTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_NO_THROW(tags_ = RawRtmpPublisher::readFlvFile(testClip().string())); }
+  std::vector<Tag> tags_;
+  ScratchDir work_;
+};
+
+// ---- tests -----------------------------------------------------------------------------------------------------
+
+TEST_F(RawRtmpPublisherTest, ReadsFlvFile) {
+  ASSERT_FALSE(tags_.empty());
+  EXPECT_EQ(tags_.front().type, 18);  // onMetaData first
+  int video = 0, audio = 0;
+  for (const auto& t : tags_) {
+    if (t.type == 9) ++video;
+    if (t.type == 8) ++audio;
+  }
+  const Probe file = probeFile(testClip(), work_.path());
+  // The sequence headers are tags but not packets.
+  EXPECT_EQ(video, file.packets("video") + 1);
+  EXPECT_EQ(audio, file.packets("audio") + 1);
+  EXPECT_THROW(RawRtmpPublisher::readFlvFile((work_.path() / "missing.flv").string()), std::runtime_error);
+}
+
+TEST_F(RawRtmpPublisherTest, PublishesFileInRealTimeAndFfprobeReadsItBack) {
+  Nginx nginx;
+  const Probe file = probeFile(testClip(), work_.path());
+  ASSERT_GT(file.packets("video"), 100);
+  ASSERT_GT(file.packets("audio"), 150);
+
+  const auto started = Clock::now();
+  std::chrono::milliseconds took{0};
+  const Probe live = probeLive(nginx, "good", work_.path(), [&] {
+    RawRtmpPublisher pub(publisherOptions(nginx, "good"));
+    std::string error;
+    ASSERT_TRUE(pub.connect(&error)) << error << "\n" << nginx.errorLog();
+    EXPECT_GT(pub.streamId(), 0u);
+    ASSERT_TRUE(pub.publishFile(tags_, /*realtime=*/true, {}, nullptr, 1, &error)) << error;
+    took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+    const auto s = Nginx::streamXml(nginx.stat(), "good");
+    EXPECT_NE(s.find("<publishing/>"), std::string::npos) << s;
+    EXPECT_NE(s.find("<codec>H264</codec>"), std::string::npos) << s;
+    EXPECT_NE(s.find("<codec>AAC</codec>"), std::string::npos) << s;
+    pub.close();
+  });
+  EXPECT_GE(took.count(), 3800) << "not paced in real time";
+  EXPECT_LE(took.count(), 8000);
+  EXPECT_EQ(live.exitCode, 0) << live.err;
+  EXPECT_EQ(live.stream("video", "codec_name"), "h264") << live.streamLines();
+  EXPECT_EQ(live.stream("audio", "codec_name"), "aac") << live.streamLines();
+  EXPECT_EQ(live.stream("video", "width"), "320");
+  EXPECT_EQ(live.stream("audio", "sample_rate"), "48000");
+  // nginx relays every tag to a player that was subscribed first; allow a frame or two at the edges.
+  EXPECT_NEAR(live.packets("video"), file.packets("video"), 2) << live.err;
+  EXPECT_NEAR(live.packets("audio"), file.packets("audio"), 2) << live.err;
+  EXPECT_TRUE(nginx.alive());
+}
+
+// What FFmpeg 5.1 (libavformat's flv demuxer, via the rtmp protocol) makes of an FLV video codec id it does not
+// know. The flv demuxer's flv_set_video_codec() default branch: avpriv_request_sample() (a *warning*, so invisible
+// at -v error), codec_id stays AV_CODEC_ID_NONE, codec_tag = the FLV codec id. ffprobe then says (-v warning):
+//
+//   [flv @ 0x...] Video codec (c) is not implemented. Update your FFmpeg version to the newest one from Git. If
+//   the problem still occurs, it means that your file has a feature which has not been implemented.
+//   [flv @ 0x...] If you want to help, upload a sample of this file to https://streams.videolan.org/upload/ and
+//   contact the ffmpeg-devel mailing list. (ffmpeg-devel@ffmpeg.org)
+//   (... see PATCHED_CODEC_OUTPUT below, filled in from a real run)
+//
+// and the stream line: codec_name=unknown? -- filled in below from a real run.
+TEST_F(RawRtmpPublisherTest, PatchedVideoCodecId12IsSeenAsUnknownCodec) {
+  Nginx nginx;
+  const Probe live = probeLive(
+      nginx, "hevc12", work_.path(),
+      [&] {
+        RawRtmpPublisher pub(publisherOptions(nginx, "hevc12"));
+        std::string error;
+        ASSERT_TRUE(pub.connect(&error)) << error;
+        const auto patch = [](Tag& t) {
+          if (t.type == 9 && !t.body.empty()) t.body[0] = static_cast<uint8_t>((t.body[0] & 0xf0) | 12);
+        };
+        ASSERT_TRUE(pub.publishFile(tags_, true, patch, nullptr, 1, &error)) << error;
+        pub.close();
+      },
+      "warning");
+  std::cout << "---- ffprobe stderr ----\n" << live.err << "---- streams ----\n" << live.streamLines()
+            << "video packets " << live.packets("video") << ", audio packets " << live.packets("audio") << "\n";
+  EXPECT_NE(live.stream("video", "codec_name"), "h264");
+  EXPECT_EQ(live.stream("audio", "codec_name"), "aac");
+  EXPECT_TRUE(nginx.alive());
+}
+
+TEST_F(RawRtmpPublisherTest, CorruptTagsAndGarbageDoNotKillNginx) {
+  Nginx nginx;
+  {
+    RawRtmpPublisher pub(publisherOptions(nginx, "corrupt"));
+    std::string error;
+    ASSERT_TRUE(pub.connect(&error)) << error;
+    // A good start: metadata, sequence headers, the first second.
+    std::vector<Tag> start;
+    for (const auto& t : tags_)
+      if (t.timestampMs < 1000) start.push_back(t);
+    ASSERT_TRUE(pub.publishFile(start, false, {}, nullptr, 1, &error)) << error;
+    // Corrupt tags with an intact chunk stream.
+    const uint32_t ts = 1000;
+    const std::vector<std::vector<uint8_t>> videoBodies = {
+        {},                                                  // empty
+        {0x17},                                              // keyframe, truncated before the AVC packet type
+        {0x17, 0x07, 0x00, 0x00, 0x00, 0xde, 0xad},          // bogus AVC packet type 7
+        {0x17, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x65},  // NALU length 16 but 1 byte of it
+        {0x17, 0x00, 0x00, 0x00, 0x00, 0x01, 0x64},          // truncated AVCDecoderConfigurationRecord
+    };
+    int k = 0;
+    for (const auto& b : videoBodies) { ASSERT_TRUE(pub.sendTag(9, ts, b.data(), b.size())) << pub.lastError(); std::cout << "DBG " << k++ << " " << pub.pollIncoming(300) << std::endl; }
+    auto garbageAvcc = randomBytes(300, 1);
+    garbageAvcc[0] = 0x17;
+    garbageAvcc[1] = 0x00;  // a random "sequence header" that nginx's codec module parses
+    ASSERT_TRUE(pub.sendTag(9, ts, garbageAvcc.data(), garbageAvcc.size())) << pub.lastError();
+    auto garbageAsc = randomBytes(40, 2);
+    garbageAsc[0] = 0xaf;
+    garbageAsc[1] = 0x00;  // a random AudioSpecificConfig
+    ASSERT_TRUE(pub.sendTag(8, ts, garbageAsc.data(), garbageAsc.size())) << pub.lastError();
+    for (uint32_t i = 0; i < 20; ++i) {
+      const auto body = randomBytes(100 + i * 700, 10 + i);
+      ASSERT_TRUE(pub.sendTag(i % 2 ? 9 : 8, ts + i * 10, body.data(), body.size())) << pub.lastError();
+    }
+    const auto script = randomBytes(500, 3);
+    ASSERT_TRUE(pub.sendTag(18, ts, script.data(), script.size())) << pub.lastError();
+    const auto fakeMeta = RawRtmpPublisher::withSetDataFrame(randomBytes(200, 4));
+    ASSERT_TRUE(pub.sendTag(18, ts, fakeMeta.data(), fakeMeta.size())) << pub.lastError();
+    EXPECT_TRUE(pub.pollIncoming(200)) << "nginx dropped the publisher over bad tag bodies: " << pub.lastError();
+    EXPECT_TRUE(nginx.alive());
+
+    // Then raw garbage: the chunk stream is gone; nginx should drop the connection, not die.
+    const auto garbage = randomBytes(64 * 1024, 5);
+    pub.sendRaw(garbage.data(), garbage.size());  // may fail half-way if nginx hangs up first
+    const auto deadline = Clock::now() + 5s;
+    while (pub.pollIncoming(100) && Clock::now() < deadline) {
+    }
+    std::cout << "after 64 KiB of garbage: " << (pub.peerClosed() ? "nginx closed the connection" : "still open")
+              << " (" << pub.lastError() << ")\n";
+  }
+  EXPECT_TRUE(nginx.alive()) << nginx.errorLog();
+  EXPECT_NE(nginx.stat().find("<rtmp>"), std::string::npos);
+  // And it still takes a good publisher on the same name.
+  RawRtmpPublisher again(publisherOptions(nginx, "corrupt"));
+  std::string error;
+  ASSERT_TRUE(again.connect(&error)) << error << "\n" << nginx.errorLog();
+  std::vector<Tag> some(tags_.begin(), tags_.begin() + 20);
+  EXPECT_TRUE(again.publishFile(some, false, {}, nullptr, 1, &error)) << error;
+  EXPECT_TRUE(nginx.waitStat(
+      [](const std::string& xml) { return Nginx::streamXml(xml, "corrupt").find("<publishing/>") != std::string::npos; },
+      3s));
+}
+
+// Timestamps crossing 0xFFFFFF (extended timestamps, also in every type-3 continuation chunk) with 128-byte
+// chunks, and the short command sequence (no releaseStream/FCPublish): nginx must still parse every message.
+TEST_F(RawRtmpPublisherTest, ExtendedTimestampsAndSmallChunks) {
+  Nginx nginx;
+  const Probe file = probeFile(testClip(), work_.path());
+  const uint32_t base = 0xFFFFFF - 2000;  // crosses into extended timestamps 2 s into the clip
+  const Probe live = probeLive(nginx, "ext", work_.path(), [&] {
+    auto options = publisherOptions(nginx, "ext");
+    options.chunkSize = 128;
+    options.obsCommandSequence = false;
+    RawRtmpPublisher pub(options);
+    std::string error;
+    ASSERT_TRUE(pub.connect(&error)) << error;
+    ASSERT_TRUE(pub.publishFile(tags_, true, [&](Tag& t) { t.timestampMs += base; }, nullptr, 1, &error)) << error;
+    pub.close();
+  });
+  EXPECT_EQ(live.exitCode, 0) << live.err;
+  EXPECT_EQ(live.stream("video", "codec_name"), "h264");
+  EXPECT_NEAR(live.packets("video"), file.packets("video"), 2) << live.err;
+  EXPECT_NEAR(live.packets("audio"), file.packets("audio"), 2) << live.err;
+  EXPECT_TRUE(live.err.empty()) << live.err;
+}
+
+TEST_F(RawRtmpPublisherTest, LoopsContinueTimestampsAndStopEndsPublishing) {
+  Nginx nginx;
+  RawRtmpPublisher pub(publisherOptions(nginx, "loop"));
+  std::string error;
+  ASSERT_TRUE(pub.connect(&error)) << error;
+  std::vector<uint32_t> video;
+  int configs = 0;
+  ASSERT_TRUE(pub.publishFile(
+      tags_, false,
+      [&](Tag& t) {
+        if (t.type == 9) video.push_back(t.timestampMs);
+        if (t.type == 18 || (t.body.size() > 1 && t.body[1] == 0)) ++configs;
+      },
+      nullptr, 3, &error))
+      << error;
+  ASSERT_FALSE(video.empty());
+  for (size_t i = 1; i < video.size(); ++i) ASSERT_LT(video[i - 1], video[i]) << "at " << i;
+  EXPECT_GT(video.back(), 3u * 3900u);
+  EXPECT_EQ(configs, 3);  // metadata + 2 sequence headers, first loop only
+
+  // stop: a realtime endless loop ends promptly.
+  std::atomic<bool> stop{false};
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(500ms);
+    stop = true;
+  });
+  const auto t0 = Clock::now();
+  EXPECT_TRUE(pub.publishFile(tags_, true, {}, &stop, 0, &error)) << error;
+  stopper.join();
+  EXPECT_LT(Clock::now() - t0, 2s);
+}
+
+TEST_F(RawRtmpPublisherTest, SecondPublisherOnSameNameGetsBadName) {
+  Nginx nginx;
+  RawRtmpPublisher first(publisherOptions(nginx, "taken"));
+  std::string error;
+  ASSERT_TRUE(first.connect(&error)) << error;
+  RawRtmpPublisher second(publisherOptions(nginx, "taken"));
+  EXPECT_FALSE(second.connect(&error));
+  EXPECT_NE(error.find("NetStream.Publish.BadName"), std::string::npos) << error;
+  EXPECT_FALSE(second.isConnected());
+  // Nothing listening: a clear, bounded failure.
+  auto options = publisherOptions(nginx, "x");
+  options.port = freePort();
+  RawRtmpPublisher nobody(options);
+  EXPECT_FALSE(nobody.connect(&error));
+  EXPECT_NE(error.find("Connection refused"), std::string::npos) << error;
+}
+
+}  // namespace
