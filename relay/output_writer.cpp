@@ -92,6 +92,8 @@ ingest::SessionOutcome OutputWriter::runSession(ingest::SessionControl& control)
 
   ingest::AvDictionary io;
   io.set("rw_timeout", std::to_string(options_.rwTimeoutUs));
+  // Kernel buffers would otherwise absorb many seconds of a stalled endpoint before a write blocks.
+  io.set("send_buffer_size", std::to_string(options_.sendBufferBytes));
   if (!target_.rtmpApp.empty()) io.set("rtmp_app", target_.rtmpApp);
   if (!target_.rtmpPlaypath.empty()) io.set("rtmp_playpath", target_.rtmpPlaypath);
   if (!target_.tcUrl.empty()) io.set("rtmp_tcurl", target_.tcUrl);

@@ -23,6 +23,7 @@ class OutputWriter {
     std::chrono::milliseconds writeStall{3'000};     // one write blocked this long: the peer stalled
     std::chrono::milliseconds stopGrace{1'000};      // time for a clean trailer + close on shutdown
     int64_t rwTimeoutUs = 5'000'000;
+    int sendBufferBytes = 128 * 1024;
     PacketQueue::Limits queue{};
   };
   struct Counters {

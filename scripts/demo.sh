@@ -69,7 +69,7 @@ for f in "$FONT_NAME" "$FONT_CLOCK" /usr/lib/nginx/modules/ngx_rtmp_module.so; d
 done
 
 # ---- process bookkeeping and cleanup -----------------------------------------------------------
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/venuecast-demo.XXXXXX")
+WORK=""
 pids=() labels=() logs=()   # everything we started, in start order
 relay_pid=""
 
@@ -110,9 +110,9 @@ cleanup() {
   local i
   if [[ -n $relay_pid ]]; then
     say "stopping venuecast (SIGTERM) ..."
-    local t0=${EPOCHREALTIME/./} ms
+    local t0=${EPOCHREALTIME//[!0-9]/} ms
     stop "$relay_pid" TERM 5
-    ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+    ms=$(((${EPOCHREALTIME//[!0-9]/} - t0) / 1000))
     if [[ $stop_rc == timeout ]]; then
       warn "venuecast did not exit within 5 s; killed it"; relay_stop_ok=0
     elif [[ $stop_rc != 0 ]]; then
@@ -128,14 +128,17 @@ cleanup() {
     [[ ${pids[i]} == "$relay_pid" ]] && continue
     stop "${pids[i]}" TERM 3
   done
-  rm -rf "$WORK"
-  say "stopped everything it started; removed $WORK"
+  if [[ -n $WORK ]]; then
+    rm -rf "$WORK"
+    say "stopped everything it started; removed $WORK"
+  fi
 }
 # shellcheck disable=SC2317  # called from the traps
 on_signal() { say "got SIG$1"; cleanup; exit $((128 + $2)); }
 trap 'on_signal INT 2' INT
 trap 'on_signal TERM 15' TERM
 trap cleanup EXIT
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/venuecast-demo.XXXXXX")
 
 # ---- helpers: free ports, readiness, nginx stat ------------------------------------------------
 taken=()
@@ -231,6 +234,7 @@ venue_server_conf() {
   nginx_common
   cat <<'EOF'
 rtmp {
+  access_log "@DIR@/rtmp-access.log";
   server {
     listen 127.0.0.1:@RTMP@;
     application venue {
@@ -263,6 +267,7 @@ if ! ((feeds_only)); then
     nginx_common
     cat <<'EOF'
 rtmp {
+  access_log "@DIR@/rtmp-access.log";
   server {
     listen 127.0.0.1:@RTMP@;
     application forum { live on; }       # the main forum: one stream per venue

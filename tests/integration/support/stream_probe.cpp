@@ -119,14 +119,16 @@ void StreamProbe::addError(const std::string& what) {
 }
 
 void StreamProbe::run() {
+  auto delay = options_.retryDelay;
   for (int attempt = 0; !stop_ && attempt < options_.maxAttempts; ++attempt) {
     {
       std::lock_guard lock(mutex_);
       ++attempts_;
     }
-    runSession(attempt);
+    // Back off on consecutive failures (retryDelay, doubling, at most 1 s); a session that ran resets it.
+    delay = runSession(attempt) ? options_.retryDelay : std::min<std::chrono::milliseconds>(delay * 2, std::chrono::seconds(1));
     std::unique_lock lock(mutex_);
-    cv_.wait_for(lock, options_.retryDelay, [this] { return stop_.load(); });
+    cv_.wait_for(lock, delay, [this] { return stop_.load(); });
   }
   std::lock_guard lock(mutex_);
   finished_ = true;

@@ -62,7 +62,7 @@ class StreamProbe {
     std::string url;
     std::chrono::milliseconds rwTimeout{5000};        // rw_timeout: a stall longer than this ends a session
     std::chrono::milliseconds analyzeDuration{1000};  // for avformat_find_stream_info
-    std::chrono::milliseconds retryDelay{100};        // between sessions / failed attempts
+    std::chrono::milliseconds retryDelay{100};        // after a session; doubles per failed attempt (max 1 s)
     int maxAttempts = 100;                            // open attempts (successful or not) before giving up
     std::string rtmpLive = "live";                    // rtmp_live: play start = -1000 (live only)
     // libavformat's correct_ts_overflow (default on, as in any libav reader such as the relay): FLV streams have
