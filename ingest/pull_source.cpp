@@ -68,7 +68,10 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
   AvDictionary opts;
   opts.set("rw_timeout", std::to_string(options_.rwTimeoutUs));
   opts.set("rtmp_live", "live");
-  opts.set("analyzeduration", "1000000");
+  // nginx-rtmp sends a new player audio at once but video only from the next keyframe, which OBS may
+  // put seconds away. flvdec ends probing as soon as both streams exist, so a long limit costs an A/V
+  // venue nothing; it only delays single-stream venues.
+  opts.set("analyzeduration", std::to_string(options_.probeLimitUs));
   watchdog.arm(options_.openLimit);
   int r = avformat_open_input(&raw, url_.c_str(), nullptr, opts.slot());  // frees raw on failure
   watchdog.disarm();
