@@ -1,10 +1,11 @@
 #include "config/config_loader.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "config/config_reader.h"
 #include "config/config_secrets.h"
@@ -54,15 +55,14 @@ Config parseConfig(const std::string& text, const std::string& fileName, const E
       error.field = scrubber.scrub(std::move(error.field));
       error.message = scrubber.scrub(std::move(error.message));
     }
-    std::stable_sort(errors.begin(), errors.end(), [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });
+    std::stable_sort(errors.begin(), errors.end(),
+                     [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });
     throw ConfigErrors(std::move(errors));
   }
   read.config.file = fileName;
   return std::move(read.config);
 }
 
-Config loadConfig(const std::string& path) {
-  return parseConfig(readFile(path), path, processEnv());
-}
+Config loadConfig(const std::string& path) { return parseConfig(readFile(path), path, processEnv()); }
 
 }  // namespace venuecast::config

@@ -33,7 +33,8 @@ std::string childPath(const std::string& path, const std::string& name) {
 
 }  // namespace
 
-ConfigReader::ConfigReader(std::string fileName, EnvLookup env) : fileName_(std::move(fileName)), env_(std::move(env)) {}
+ConfigReader::ConfigReader(std::string fileName, EnvLookup env)
+    : fileName_(std::move(fileName)), env_(std::move(env)) {}
 
 void ConfigReader::error(int line, std::string field, std::string message) {
   result_.errors.push_back({fileName_, line, std::move(field), std::move(message)});

@@ -2,13 +2,13 @@
 // The YAML half of loading: text -> Config plus the line of every field, checking only shape
 // (syntax, maps/lists/scalars, known and required fields, ${VAR} expansion). Meaning (ids, URLs,
 // references) is ConfigValidator's job. Internal to config/; use parseConfig() from config_loader.h.
+#include <yaml-cpp/yaml.h>
+
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "config/config.h"
 #include "config/config_error.h"

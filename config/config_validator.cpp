@@ -1,9 +1,10 @@
 #include "config/config_validator.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <unistd.h>
 
 #include "config/push_target.h"
 #include "config/redaction.h"
@@ -21,11 +22,20 @@ bool isCleanUtf8(const std::string& text) {
     if (c < 0x20 || c == 0x7f) return false;
     std::size_t extra = 0;
     unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the first continuation byte
-    if (c < 0x80) extra = 0;
-    else if (c >= 0xC2 && c <= 0xDF) extra = 1;
-    else if (c >= 0xE0 && c <= 0xEF) { extra = 2; lo = c == 0xE0 ? 0xA0 : 0x80; hi = c == 0xED ? 0x9F : 0xBF; }
-    else if (c >= 0xF0 && c <= 0xF4) { extra = 3; lo = c == 0xF0 ? 0x90 : 0x80; hi = c == 0xF4 ? 0x8F : 0xBF; }
-    else return false;
+    if (c < 0x80)
+      extra = 0;
+    else if (c >= 0xC2 && c <= 0xDF)
+      extra = 1;
+    else if (c >= 0xE0 && c <= 0xEF) {
+      extra = 2;
+      lo = c == 0xE0 ? 0xA0 : 0x80;
+      hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      extra = 3;
+      lo = c == 0xF0 ? 0x90 : 0x80;
+      hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else
+      return false;
     if (extra > 0 && i + extra >= text.size()) return false;  // truncated sequence
     for (std::size_t k = 1; k <= extra; ++k) {
       const auto b = static_cast<unsigned char>(text[i + k]);
@@ -86,7 +96,8 @@ void ConfigValidator::checkOutput(std::size_t index) {
   if (has(path + ".id")) checkId(path + ".id", output.id, true, "output", outputIds_);
 
   if (has(path + ".venue") && venueIdsComplete_) {
-    const bool known = std::any_of(venueIds_.begin(), venueIds_.end(), [&](const auto& v) { return v.first == output.venue; });
+    const bool known =
+        std::any_of(venueIds_.begin(), venueIds_.end(), [&](const auto& v) { return v.first == output.venue; });
     if (!known) {
       std::vector<std::string> ids;
       for (const auto& v : venueIds_) ids.push_back(v.first);
@@ -101,7 +112,8 @@ void ConfigValidator::checkOutput(std::size_t index) {
   if (has(path + ".key")) {
     if (output.key.empty()) {
       error(path + ".key", "stream key is empty (leave 'key' out if the URL already names the stream)");
-    } else if (std::any_of(output.key.begin(), output.key.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; })) {
+    } else if (std::any_of(output.key.begin(), output.key.end(),
+                           [](unsigned char c) { return c <= 0x20 || c == 0x7f; })) {
       // Typically a trailing newline from `export KEY=$(cat file)`; the key itself is never shown.
       error(path + ".key", "stream key contains whitespace or control characters");
     }
@@ -111,18 +123,20 @@ void ConfigValidator::checkOutput(std::size_t index) {
   checkDuplicateTarget(path, output);
 }
 
-void ConfigValidator::checkId(const std::string& path, const std::string& id, bool allowUnderscore,
-                              const char* what, std::vector<std::pair<std::string, int>>& seen) {
+void ConfigValidator::checkId(const std::string& path, const std::string& id, bool allowUnderscore, const char* what,
+                              std::vector<std::pair<std::string, int>>& seen) {
   const bool ok = !id.empty() && std::all_of(id.begin(), id.end(), [&](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || (allowUnderscore && c == '_');
   });
   if (!ok) {
-    const std::string allowed = allowUnderscore ? "lowercase letters, digits, '-' and '_'" : "lowercase letters, digits and '-'";
+    const std::string allowed =
+        allowUnderscore ? "lowercase letters, digits, '-' and '_'" : "lowercase letters, digits and '-'";
     error(path, std::string("bad ") + what + " id '" + id + "' (use " + allowed + ")");
   }
   const auto first = std::find_if(seen.begin(), seen.end(), [&](const auto& s) { return s.first == id; });
   if (first != seen.end()) {
-    error(path, std::string("duplicate ") + what + " id '" + id + "' (first defined at line " + std::to_string(first->second) + ")");
+    error(path, std::string("duplicate ") + what + " id '" + id + "' (first defined at line " +
+                    std::to_string(first->second) + ")");
     return;
   }
   seen.emplace_back(id, lineOf(path));
@@ -154,8 +168,10 @@ void ConfigValidator::checkTls(const std::string& path, const OutputConfig& outp
   if (parsed && parsed->scheme != "rtmps") {
     // An error, not a warning: someone who writes tls_verify believes the link is encrypted.
     const std::string field = hasVerify ? ".tls_verify" : ".ca_file";
-    error(path + field, std::string(hasVerify ? "tls_verify" : "ca_file") + " only applies to rtmps:// outputs, but url is " + parsed->scheme + "://");
-    if (hasVerify && hasCa) error(path + ".ca_file", "ca_file only applies to rtmps:// outputs, but url is " + parsed->scheme + "://");
+    error(path + field, std::string(hasVerify ? "tls_verify" : "ca_file") +
+                            " only applies to rtmps:// outputs, but url is " + parsed->scheme + "://");
+    if (hasVerify && hasCa)
+      error(path + ".ca_file", "ca_file only applies to rtmps:// outputs, but url is " + parsed->scheme + "://");
     return;
   }
   if (!hasCa) return;

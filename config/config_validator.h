@@ -1,7 +1,8 @@
 #pragma once
 // The meaning half of loading: ids, uniqueness, venue references, URLs, TLS options. Runs on what
 // ConfigReader managed to read and checks only fields listed in FieldLines, so one broken field
-// yields one error (a broken `key` still counts as present: no "URL names no stream" on top). Internal to config/; use parseConfig() from config_loader.h.
+// yields one error (a broken `key` still counts as present: no "URL names no stream" on top). Internal to config/; use
+// parseConfig() from config_loader.h.
 #include <string>
 #include <vector>
 
@@ -35,7 +36,7 @@ class ConfigValidator {
   std::string fileName_;
   std::vector<ConfigError> errors_;
   bool venueIdsComplete_ = false;
-  std::vector<std::pair<std::string, int>> venueIds_;   // (id, line) in file order
+  std::vector<std::pair<std::string, int>> venueIds_;  // (id, line) in file order
   std::vector<std::pair<std::string, int>> outputIds_;
   std::vector<std::pair<std::string, std::string>> targets_;  // (where the target was seen, target)
 };

@@ -11,9 +11,7 @@ namespace venuecast::config {
 
 namespace {
 
-std::string plural(std::size_t n, const char* word) {
-  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
-}
+std::string plural(std::size_t n, const char* word) { return std::to_string(n) + " " + word + (n == 1 ? "" : "s"); }
 
 std::string redactedTarget(const OutputConfig& output) {
   try {
@@ -61,7 +59,8 @@ std::string describePlan(const Config& config) {
 
   bool headed = false;
   for (const auto& output : config.outputs) {
-    const bool known = std::any_of(config.venues.begin(), config.venues.end(), [&](const auto& v) { return v.id == output.venue; });
+    const bool known =
+        std::any_of(config.venues.begin(), config.venues.end(), [&](const auto& v) { return v.id == output.venue; });
     if (known) continue;
     if (!headed) out << "\noutputs with an unknown venue\n";
     headed = true;

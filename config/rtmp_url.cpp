@@ -15,13 +15,9 @@ std::optional<RtmpUrl> fail(std::string* why, std::string message) {
   return std::nullopt;
 }
 
-bool isRegNameChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
-}
+bool isRegNameChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_'; }
 
-bool isIpv6Char(char c) {
-  return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
-}
+bool isIpv6Char(char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.'; }
 
 // Port text after ':' -> 1..65535, or nullopt.
 std::optional<int> parsePort(const std::string& text) {
@@ -41,17 +37,22 @@ std::string RtmpUrl::hostPort() const {
 
 std::optional<RtmpUrl> parseRtmpUrl(const std::string& url, std::string* why) {
   if (url.empty()) return fail(why, "URL is empty");
-  if (std::any_of(url.begin(), url.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c)); })) {
+  if (std::any_of(url.begin(), url.end(), [](char c) {
+        return std::isspace(static_cast<unsigned char>(c)) || std::iscntrl(static_cast<unsigned char>(c));
+      })) {
     return fail(why, "URL contains whitespace or control characters");
   }
   const auto sep = url.find("://");
-  const bool schemeOk = sep != std::string::npos && sep > 0 &&
-      std::all_of(url.begin(), url.begin() + static_cast<long>(sep), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.'; });
+  const bool schemeOk =
+      sep != std::string::npos && sep > 0 && std::all_of(url.begin(), url.begin() + static_cast<long>(sep), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+      });
   if (!schemeOk) return fail(why, "not a URL (expected rtmp://host[:port]/app/...)");
 
   RtmpUrl out;
   out.scheme = url.substr(0, sep);
-  std::transform(out.scheme.begin(), out.scheme.end(), out.scheme.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(out.scheme.begin(), out.scheme.end(), out.scheme.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   if (out.scheme != "rtmp" && out.scheme != "rtmps") {
     return fail(why, "unsupported scheme '" + out.scheme + "' (supported: rtmp, rtmps)");
   }

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "config/config_loader.h"
+#include "config/config_secrets.h"
 #include "config/plan_printer.h"
 #include "config/redaction.h"
 #include "relay/libav_log.h"
@@ -79,9 +80,7 @@ std::optional<CommandLine> parse(int argc, char** argv, int& exitCode) {
 
 int run(const venuecast::config::Config& config) {
   auto scrubber = std::make_shared<venuecast::config::SecretScrubber>();
-  for (const auto& output : config.outputs) {
-    if (!output.key.empty()) scrubber->add(output.key);
-  }
+  venuecast::config::addConfigSecrets(*scrubber, config);
   venuecast::relay::installLibavLog(scrubber);
   std::signal(SIGPIPE, SIG_IGN);  // libav uses MSG_NOSIGNAL; this is the belt to its braces
 

@@ -732,4 +732,371 @@ TEST_F(RawRtmpPublisherTest, SecondPublisherOnSameNameGetsBadName) {
   EXPECT_NE(error.find("Connection refused"), std::string::npos) << error;
 }
 
+
+// ---- protocol details against a scripted fake server -------------------------------------------------------
+// nginx hardly exercises the client's side of the protocol (it never pings an active publisher, announces a
+// 5 MB ack window, uses one chunk size), so a scripted server on 127.0.0.1 checks the details: the handshake, OBS's
+// command sequence and connect object, control messages in both directions (Window Ack Size -> Acknowledgement,
+// PingRequest -> PingResponse, a 60-byte server chunk size, fmt 1/2/3 headers and extended timestamps from the
+// server), and exactly how tags are chunked.
+
+struct WireMessage {
+  uint32_t csid = 0;
+  uint8_t type = 0;
+  uint32_t msid = 0;
+  uint32_t timestamp = 0;
+  std::vector<uint8_t> body;
+  // First AMF0 string of a command (its name), or "".
+  std::string command() const {
+    if (type != 20 || body.size() < 3 || body[0] != 0x02) return "";
+    const size_t n = (size_t{body[1]} << 8) | body[2];
+    return body.size() < 3 + n ? "" : std::string(body.begin() + 3, body.begin() + 3 + static_cast<long>(n));
+  }
+  bool contains(const std::string& bytes) const {
+    return std::search(body.begin(), body.end(), bytes.begin(), bytes.end(),
+                       [](uint8_t a, char b) { return a == static_cast<uint8_t>(b); }) != body.end();
+  }
+};
+
+std::string amfString(const std::string& s) { return std::string{0x02, 0x00, static_cast<char>(s.size())} + s; }
+std::string amfKey(const std::string& k) { return std::string{0x00, static_cast<char>(k.size())} + k; }
+std::string amfNumber(double v) {
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  std::string s(1, '\0');
+  for (int i = 7; i >= 0; --i) s.push_back(static_cast<char>(bits >> (i * 8)));
+  return s;
+}
+const std::string kAmfNull(1, '\x05');
+const std::string kAmfObjectEnd("\x00\x00\x09", 3);
+
+class FakeRtmpServer {
+ public:
+  FakeRtmpServer() {
+    listenFd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (listenFd_ < 0 || ::bind(listenFd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::listen(listenFd_, 1) != 0 || ::getsockname(listenFd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      throw std::runtime_error("fake server: cannot listen");
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~FakeRtmpServer() {
+    if (thread_.joinable()) thread_.join();
+    if (fd_ >= 0) ::close(fd_);
+    ::close(listenFd_);
+  }
+  int port() const { return port_; }
+  // Waits for the session to end (client closed, or 10 s).
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+  static constexpr uint32_t kPingTimestamp = 0x01020304;
+  static constexpr uint32_t kStreamId = 7;
+  static constexpr uint32_t kAckWindow = 100;
+  static constexpr uint32_t kServerChunk = 60;
+
+  // Results, valid after join().
+  std::vector<uint8_t> c0c1, c2, s1;
+  std::vector<WireMessage> messages;
+  uint64_t bytesSentToClient = 0;
+  std::string failure;  // what went wrong on the server side, if anything
+
+ private:
+  bool readN(uint8_t* p, size_t n) {
+    while (n > 0) {
+      pollfd pfd{fd_, POLLIN, 0};
+      if (::poll(&pfd, 1, 5000) != 1) return false;
+      const ssize_t r = ::recv(fd_, p, n, 0);
+      if (r <= 0) return false;
+      p += r;
+      n -= static_cast<size_t>(r);
+    }
+    return true;
+  }
+  bool writeBytes(const std::vector<uint8_t>& v) {
+    size_t off = 0;
+    while (off < v.size()) {
+      const ssize_t r = ::send(fd_, v.data() + off, v.size() - off, MSG_NOSIGNAL);
+      if (r <= 0) return false;
+      off += static_cast<size_t>(r);
+    }
+    bytesSentToClient += v.size();
+    return true;
+  }
+  // One message in kServerChunk-byte chunks; the first chunk with header format `fmt` (0, 1 or 2 -- the fields
+  // fmt 1/2 leave out must match the previous message on that csid), continuations fmt 3.
+  bool sendMessage(int fmt, uint32_t csid, uint8_t type, uint32_t msid, uint32_t tsField, const std::string& body) {
+    std::vector<uint8_t> out;
+    const bool ext = tsField >= 0xFFFFFF;
+    auto u24 = [&](uint32_t v) { out.insert(out.end(), {uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)}); };
+    auto u32 = [&](uint32_t v) { out.insert(out.end(), {uint8_t(v >> 24), uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)}); };
+    out.push_back(static_cast<uint8_t>((fmt << 6) | csid));
+    u24(ext ? 0xFFFFFF : tsField);
+    if (fmt <= 1) {
+      u24(static_cast<uint32_t>(body.size()));
+      out.push_back(type);
+    }
+    if (fmt == 0) out.insert(out.end(), {uint8_t(msid), uint8_t(msid >> 8), uint8_t(msid >> 16), uint8_t(msid >> 24)});
+    if (ext) u32(tsField);
+    for (size_t pos = 0; pos < body.size(); pos += kServerChunk) {
+      if (pos > 0) {
+        out.push_back(static_cast<uint8_t>(0xC0 | csid));
+        if (ext) u32(tsField);
+      }
+      const size_t n = std::min<size_t>(kServerChunk, body.size() - pos);
+      out.insert(out.end(), body.begin() + static_cast<long>(pos), body.begin() + static_cast<long>(pos + n));
+    }
+    return writeBytes(out);
+  }
+  bool control(uint8_t type, const std::string& body) { return sendMessage(0, 2, type, 0, 0, body); }
+  static std::string be32(uint32_t v) {
+    return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+  }
+
+  // Reads one client message. The client (RawRtmpPublisher) only ever uses fmt 0 + fmt 3 and csid < 64.
+  bool readMessage(WireMessage& m) {
+    uint8_t b0;
+    if (!readN(&b0, 1)) return false;
+    if ((b0 >> 6) != 0) return fail("client message starts with a fmt " + std::to_string(b0 >> 6) + " chunk");
+    uint8_t h[11];
+    if (!readN(h, 11)) return false;
+    m.csid = b0 & 0x3f;
+    m.timestamp = (uint32_t{h[0]} << 16) | (uint32_t{h[1]} << 8) | h[2];
+    const uint32_t length = (uint32_t{h[3]} << 16) | (uint32_t{h[4]} << 8) | h[5];
+    m.type = h[6];
+    m.msid = h[7] | (uint32_t{h[8]} << 8) | (uint32_t{h[9]} << 16) | (uint32_t{h[10]} << 24);
+    const bool ext = m.timestamp == 0xFFFFFF;
+    if (ext) {
+      uint8_t e[4];
+      if (!readN(e, 4)) return false;
+      m.timestamp = (uint32_t{e[0]} << 24) | (uint32_t{e[1]} << 16) | (uint32_t{e[2]} << 8) | e[3];
+    }
+    m.body.resize(length);
+    for (size_t pos = 0; pos < length; pos += clientChunk_) {
+      if (pos > 0) {
+        uint8_t c;
+        if (!readN(&c, 1)) return false;
+        if (c != (0xC0 | m.csid)) return fail("expected a fmt 3 continuation chunk on csid " + std::to_string(m.csid));
+        if (ext) {
+          uint8_t e[4];
+          if (!readN(e, 4)) return false;
+          const uint32_t again = (uint32_t{e[0]} << 24) | (uint32_t{e[1]} << 16) | (uint32_t{e[2]} << 8) | e[3];
+          if (again != m.timestamp) return fail("continuation chunk without the extended timestamp");
+        }
+      }
+      if (!readN(m.body.data() + pos, std::min<size_t>(clientChunk_, length - pos))) return false;
+    }
+    if (m.type == 1 && length >= 4) clientChunk_ = (uint32_t{m.body[0]} << 24) | (uint32_t{m.body[1]} << 16) |
+                                                   (uint32_t{m.body[2]} << 8) | m.body[3];
+    return true;
+  }
+  bool fail(const std::string& why) {
+    if (failure.empty()) failure = why;
+    return false;
+  }
+
+  void serve() {
+    session();
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);  // the client's close() sees EOF at once
+  }
+  void session() {
+    pollfd lp{listenFd_, POLLIN, 0};
+    if (::poll(&lp, 1, 10000) != 1) return void(fail("no client"));
+    fd_ = ::accept4(listenFd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd_ < 0) return void(fail("accept failed"));
+    // Handshake: S0 S1 S2(= C1), then C2 must echo S1.
+    c0c1.resize(1537);
+    if (!readN(c0c1.data(), c0c1.size())) return void(fail("no C0+C1"));
+    s1 = randomBytes(1536, 42);
+    std::fill(s1.begin(), s1.begin() + 8, 0);
+    std::vector<uint8_t> s012{3};
+    s012.insert(s012.end(), s1.begin(), s1.end());
+    s012.insert(s012.end(), c0c1.begin() + 1, c0c1.end());
+    if (!writeBytes(s012)) return void(fail("cannot send S0-S2"));
+    c2.resize(1536);
+    if (!readN(c2.data(), c2.size())) return void(fail("no C2"));
+
+    const auto deadline = Clock::now() + 10s;
+    while (Clock::now() < deadline) {
+      WireMessage m;
+      if (!readMessage(m)) return;  // client closed (or a failure was recorded)
+      messages.push_back(m);
+      const std::string name = m.command();
+      const std::string txn = m.body.size() >= 3 + name.size() + 9
+                                  ? std::string(m.body.begin() + 3 + static_cast<long>(name.size()),
+                                                m.body.begin() + 3 + static_cast<long>(name.size()) + 9)
+                                  : amfNumber(0);
+      bool ok = true;
+      if (name == "connect") {
+        ok = control(5, be32(kAckWindow)) &&                        // Window Acknowledgement Size
+             control(6, be32(5000000) + std::string(1, '\x02')) &&  // Set Peer Bandwidth, dynamic
+             control(1, be32(kServerChunk)) &&                      // Set Chunk Size (ours: 60)
+             control(4, std::string("\x00\x00", 2) + be32(0)) &&  // User Control: StreamBegin 0
+             // _result: 2 objects, > 60 bytes, so it arrives in several chunks.
+             sendMessage(0, 3, 20, 0, 0,
+                         amfString("_result") + txn + "\x03" + amfKey("fmsVer") + amfString("FMS/3,0,1,123") +
+                             amfKey("capabilities") + amfNumber(31) + kAmfObjectEnd + "\x03" + amfKey("level") +
+                             amfString("status") + amfKey("code") + amfString("NetConnection.Connect.Success") +
+                             amfKey("description") + amfString("Connection succeeded.") + kAmfObjectEnd) &&
+             // onBWDone on the same csid with a fmt 1 header (timestamp delta 10), to be ignored.
+             sendMessage(1, 3, 20, 0, 10, amfString("onBWDone") + amfNumber(0) + kAmfNull) &&
+             control(4, std::string("\x00\x06", 2) + be32(kPingTimestamp));  // PingRequest
+      } else if (name == "createStream") {
+        // fmt 1 (delta, length, type; msid carried over).
+        ok = sendMessage(1, 3, 20, 0, 5, amfString("_result") + txn + kAmfNull + amfNumber(kStreamId));
+      } else if (name == "publish") {
+        // onStatus with an extended timestamp (so every continuation chunk repeats it), on csid 5.
+        ok = sendMessage(0, 5, 20, kStreamId, 0x01000000,
+                         amfString("onStatus") + amfNumber(0) + kAmfNull + "\x03" + amfKey("level") +
+                             amfString("status") + amfKey("code") + amfString("NetStream.Publish.Start") +
+                             amfKey("description") + amfString("Start publishing") + kAmfObjectEnd) &&
+             // The same message again with a fmt 2 header (delta only): length and type carried over.
+             sendMessage(2, 5, 20, kStreamId, 0x01000000,
+                         amfString("onStatus") + amfNumber(0) + kAmfNull + "\x03" + amfKey("level") +
+                             amfString("status") + amfKey("code") + amfString("NetStream.Publish.Start") +
+                             amfKey("description") + amfString("Start publishing") + kAmfObjectEnd);
+      }
+      if (!ok) return void(fail("cannot answer " + name));
+    }
+  }
+
+  int listenFd_ = -1;
+  int fd_ = -1;
+  int port_ = 0;
+  uint32_t clientChunk_ = 128;
+  std::thread thread_;
+};
+
+TEST(RawRtmpPublisherProtocol, ObsCommandSequenceControlMessagesAndChunking) {
+  FakeRtmpServer server;
+  RawRtmpPublisher::Options options;
+  options.port = server.port();
+  options.app = "ingest";
+  options.streamName = "obs-key";
+  options.chunkSize = 200;
+  RawRtmpPublisher pub(options);
+  std::string error;
+  ASSERT_TRUE(pub.connect(&error)) << error << " / server: " << server.failure;
+  EXPECT_EQ(pub.streamId(), FakeRtmpServer::kStreamId);
+
+  const auto video = randomBytes(450, 7);  // 3 chunks of 200
+  ASSERT_TRUE(pub.sendTag(9, 40, video.data(), video.size()));
+  ASSERT_TRUE(pub.sendTag(9, 0x01000010, video.data(), video.size()));  // extended timestamp
+  const auto audio = randomBytes(20, 8);
+  ASSERT_TRUE(pub.sendTag(8, 0xFFFFFF, audio.data(), audio.size()));  // exactly 0xFFFFFF is extended too
+  const auto meta = RawRtmpPublisher::withSetDataFrame(randomBytes(10, 9));
+  ASSERT_TRUE(pub.sendTag(18, 0, meta.data(), meta.size()));
+  EXPECT_TRUE(pub.pollIncoming(100));
+  const uint64_t received = pub.bytesReceived();
+  pub.close();
+  server.join();
+  ASSERT_TRUE(server.failure.empty()) << server.failure;
+
+  // Handshake: C0 = 3; C1 = zero time, zero version, random; C2 = S1.
+  ASSERT_EQ(server.c0c1.size(), 1537u);
+  EXPECT_EQ(server.c0c1[0], 3);
+  EXPECT_TRUE(std::all_of(server.c0c1.begin() + 1, server.c0c1.begin() + 9, [](uint8_t b) { return b == 0; }));
+  EXPECT_FALSE(std::all_of(server.c0c1.begin() + 9, server.c0c1.end(), [](uint8_t b) { return b == 0; }));
+  EXPECT_EQ(server.c2, server.s1);
+
+  // Commands in OBS's order, then control messages interleaved where they fell.
+  std::vector<std::string> commands;
+  const WireMessage* connect = nullptr;
+  const WireMessage* publish = nullptr;
+  const WireMessage* deleteStream = nullptr;
+  int acks = 0, pongs = 0;
+  std::vector<const WireMessage*> tags;
+  for (const auto& m : server.messages) {
+    const std::string name = m.command();
+    if (!name.empty()) commands.push_back(name);
+    if (name == "connect") connect = &m;
+    if (name == "publish") publish = &m;
+    if (name == "deleteStream") deleteStream = &m;
+    if (m.type == 3) {
+      ++acks;
+      ASSERT_EQ(m.body.size(), 4u);
+      const uint32_t seq = (uint32_t{m.body[0]} << 24) | (uint32_t{m.body[1]} << 16) | (uint32_t{m.body[2]} << 8) |
+                           m.body[3];
+      EXPECT_GE(seq, FakeRtmpServer::kAckWindow);
+      EXPECT_LE(seq, server.bytesSentToClient);
+    }
+    if (m.type == 4 && m.body.size() == 6 && m.body[1] == 7) {
+      ++pongs;
+      EXPECT_EQ(m.body, (std::vector<uint8_t>{0, 7, 1, 2, 3, 4}));
+    }
+    if (m.type == 8 || m.type == 9 || m.type == 18) tags.push_back(&m);
+  }
+  EXPECT_EQ(commands, (std::vector<std::string>{"connect", "releaseStream", "FCPublish", "createStream", "publish",
+                                                "FCUnpublish", "deleteStream"}));
+  ASSERT_FALSE(server.messages.empty());
+  EXPECT_EQ(server.messages[0].type, 1);  // Set Chunk Size first
+  EXPECT_EQ(server.messages[0].body, (std::vector<uint8_t>{0, 0, 0, 200}));
+  EXPECT_GE(acks, 1);
+  EXPECT_EQ(pongs, 1);
+  EXPECT_GT(received, 1 + 2 * 1536u);  // S0 S1 S2 and the messages
+
+  ASSERT_NE(connect, nullptr);
+  EXPECT_EQ(connect->csid, 3u);
+  EXPECT_EQ(connect->msid, 0u);
+  const std::string tcUrl = "rtmp://127.0.0.1:" + std::to_string(server.port()) + "/ingest";
+  EXPECT_TRUE(connect->contains(amfNumber(1) + "\x03"));  // transaction 1, then the command object
+  for (const auto& kv : std::vector<std::pair<std::string, std::string>>{
+           {"app", "ingest"},
+           {"type", "nonprivate"},
+           {"flashVer", "FMLE/3.0 (compatible; FMSc/1.0)"},
+           {"swfUrl", tcUrl},
+           {"tcUrl", tcUrl}})
+    EXPECT_TRUE(connect->contains(amfKey(kv.first) + amfString(kv.second))) << kv.first;
+  ASSERT_NE(publish, nullptr);
+  EXPECT_EQ(publish->csid, 4u);
+  EXPECT_EQ(publish->msid, FakeRtmpServer::kStreamId);
+  EXPECT_TRUE(publish->contains(kAmfNull + amfString("obs-key") + amfString("live")));
+  ASSERT_NE(deleteStream, nullptr);
+  EXPECT_TRUE(deleteStream->contains(kAmfNull + amfNumber(FakeRtmpServer::kStreamId)));
+
+  ASSERT_EQ(tags.size(), 4u);
+  EXPECT_EQ(tags[0]->csid, 4u);
+  EXPECT_EQ(tags[0]->msid, FakeRtmpServer::kStreamId);
+  EXPECT_EQ(tags[0]->timestamp, 40u);
+  EXPECT_EQ(tags[0]->body, video);
+  EXPECT_EQ(tags[1]->timestamp, 0x01000010u);  // (the server checked the extended timestamp in each chunk)
+  EXPECT_EQ(tags[1]->body, video);
+  EXPECT_EQ(tags[2]->type, 8);
+  EXPECT_EQ(tags[2]->timestamp, 0xFFFFFFu);
+  EXPECT_EQ(tags[2]->body, audio);
+  EXPECT_EQ(tags[3]->type, 18);
+  EXPECT_EQ(tags[3]->csid, 6u);
+  EXPECT_EQ(tags[3]->body, meta);
+
+  // Statuses seen: the connect _result and both onStatus (the second one sent with a fmt 2 header).
+  int starts = 0;
+  for (const auto& s : pub.statuses())
+    if (s.code == "NetStream.Publish.Start") ++starts;
+  EXPECT_EQ(starts, 2);
+  EXPECT_EQ(pub.statuses().front().code, "NetConnection.Connect.Success");
+}
+
+TEST(RawRtmpPublisherProtocol, ShortSequenceWithoutObsCommands) {
+  FakeRtmpServer server;
+  RawRtmpPublisher::Options options;
+  options.port = server.port();
+  options.app = "a";
+  options.streamName = "s";
+  options.obsCommandSequence = false;
+  RawRtmpPublisher pub(options);
+  std::string error;
+  ASSERT_TRUE(pub.connect(&error)) << error;
+  pub.close();
+  server.join();
+  std::vector<std::string> commands;
+  for (const auto& m : server.messages)
+    if (!m.command().empty()) commands.push_back(m.command());
+  EXPECT_EQ(commands, (std::vector<std::string>{"connect", "createStream", "publish", "FCUnpublish", "deleteStream"}));
+}
+
 }  // namespace

@@ -341,14 +341,9 @@ bool RawRtmpPublisher::connect(std::string* error) {
 
   // ---- Set Chunk Size, connect
   {
-    std::vector<uint8_t> body;
+    std::vector<uint8_t> body;  // 4 bytes: one chunk whatever the chunk size, which applies from the next message
     putU32(body, static_cast<uint32_t>(options_.chunkSize));
-    // Announced with the default chunk size (128) still in force for this message; takes effect after it.
-    const int wanted = options_.chunkSize;
-    options_.chunkSize = 128;
-    const bool ok = sendControl(kSetChunkSize, body);
-    options_.chunkSize = wanted;
-    if (!ok) return fail("sending Set Chunk Size: " + lastError_, error);
+    if (!sendControl(kSetChunkSize, body)) return fail("sending Set Chunk Size: " + lastError_, error);
   }
   connectTxn_ = nextTxn_++;
   {
@@ -556,9 +551,12 @@ bool RawRtmpPublisher::sendControl(uint8_t type, const std::vector<uint8_t>& bod
 }
 
 bool RawRtmpPublisher::sendTag(uint8_t type, uint32_t timestampMs, const uint8_t* data, size_t size) {
-  if (fd_ < 0 || !publishing_) {
-    if (fd_ < 0 && lastError_.empty()) lastError_ = "not connected";
-    if (fd_ >= 0) lastError_ = "not publishing";
+  if (fd_ < 0) {
+    if (lastError_.empty()) lastError_ = "not connected";
+    return false;
+  }
+  if (!publishing_) {
+    lastError_ = "not publishing (connect() did not succeed)";
     return false;
   }
   // Handle what the server sent meanwhile (pings, acks, an error status before it hangs up).
@@ -685,6 +683,13 @@ bool RawRtmpPublisher::processInput() {
       cs.partial = {};
       if (!handleMessage(m)) return false;
       if (fd_ < 0) return false;
+      // Acknowledge once a window's worth of bytes has arrived since the last acknowledgement.
+      if (ackWindow_ > 0 && bytesReceived_ - lastAckAt_ >= ackWindow_) {
+        lastAckAt_ = bytesReceived_;
+        std::vector<uint8_t> ack;
+        putU32(ack, static_cast<uint32_t>(bytesReceived_));
+        if (!sendControl(kAcknowledgement, ack)) return false;
+      }
     }
   }
 }
@@ -713,7 +718,7 @@ bool RawRtmpPublisher::handleMessage(const Message& m) {
       return true;
     case kWindowAckSize:
       if (b.size() >= 4) ackWindow_ = getU32(b.data());
-      break;  // -> ack check below
+      return true;
     case kSetPeerBandwidth:
       if (b.size() >= 4) peerBandwidth_ = getU32(b.data());
       return true;
@@ -723,7 +728,7 @@ bool RawRtmpPublisher::handleMessage(const Message& m) {
         pong.insert(pong.end(), b.begin() + 2, b.begin() + 6);
         if (!sendControl(kUserControl, pong)) return false;
       }
-      break;
+      return true;
     case kAmf3Command:
     case kAmf0Command: {
       // AMF3 command messages start with a 0 byte, then AMF0 values.
@@ -780,13 +785,6 @@ bool RawRtmpPublisher::handleMessage(const Message& m) {
     }
     default:  // audio/video/data from the server, aggregate, shared object: not for a publisher
       break;
-  }
-  // Acknowledge once a window's worth of bytes has arrived since the last acknowledgement.
-  if (ackWindow_ > 0 && bytesReceived_ - lastAckAt_ >= ackWindow_) {
-    lastAckAt_ = bytesReceived_;
-    std::vector<uint8_t> ack;
-    putU32(ack, static_cast<uint32_t>(bytesReceived_));
-    if (!sendControl(kAcknowledgement, ack)) return false;
   }
   return true;
 }

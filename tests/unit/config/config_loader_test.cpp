@@ -59,9 +59,11 @@ TEST(ConfigLoaderTest, UnsetVariableIsNamed) {
 
 TEST(ConfigLoaderTest, BadVariableReferences) {
   const auto errors = errorsOf(withReplaced("${BILI_CHENGDU_KEY}", "${BILI-KEY}x${OPEN"));
-  EXPECT_THAT(linesOf(errors),
-              ElementsAre("coscon.yaml:13: outputs[0].key: bad environment variable reference (names are [A-Za-z_][A-Za-z0-9_]*)",
-                          "coscon.yaml:13: outputs[0].key: unterminated '${' (missing '}')"));
+  EXPECT_THAT(
+      linesOf(errors),
+      ElementsAre(
+          "coscon.yaml:13: outputs[0].key: bad environment variable reference (names are [A-Za-z_][A-Za-z0-9_]*)",
+          "coscon.yaml:13: outputs[0].key: unterminated '${' (missing '}')"));
 }
 
 TEST(ConfigLoaderTest, YamlSyntaxErrorHasLine) {
@@ -106,7 +108,8 @@ TEST(ConfigLoaderTest, UnknownFieldsListAllowedOnes) {
   yaml = withReplaced("    key: ${BILI_CHENGDU_KEY}\n", "    key: ${BILI_CHENGDU_KEY}\n    tls_verfy: false\n", yaml);
   EXPECT_THAT(linesOf(errorsOf(yaml, validEnv())),
               ElementsAre("coscon.yaml:3: venues[0].title: unknown field 'title' (allowed: id, name, url)",
-                          "coscon.yaml:14: outputs[0].tls_verfy: unknown field 'tls_verfy' (allowed: id, venue, url, key, tls_verify, ca_file)"));
+                          "coscon.yaml:14: outputs[0].tls_verfy: unknown field 'tls_verfy' (allowed: id, venue, url, "
+                          "key, tls_verify, ca_file)"));
 }
 
 TEST(ConfigLoaderTest, MissingRequiredFieldsPointAtTheEntry) {
@@ -121,8 +124,7 @@ TEST(ConfigLoaderTest, MissingRequiredFieldsPointAtTheEntry) {
 }
 
 TEST(ConfigLoaderTest, WrongTypes) {
-  EXPECT_THAT(linesOf(errorsOf("venues:\n  id: a\n")),
-              ElementsAre("coscon.yaml:2: venues: list expected, got a map"));
+  EXPECT_THAT(linesOf(errorsOf("venues:\n  id: a\n")), ElementsAre("coscon.yaml:2: venues: list expected, got a map"));
   EXPECT_THAT(linesOf(errorsOf("venues:\n  - chengdu\n")),
               ElementsAre("coscon.yaml:2: venues[0]: map expected (fields: id, name, url), got a single value"));
   // Also: no "unknown venue 'dalian'" for outputs[1], since venue ids are not all known.
@@ -147,7 +149,8 @@ TEST(ConfigLoaderTest, DuplicateFieldInOneEntry) {
 TEST(ConfigLoaderTest, CollectsAllErrorsSortedByLine) {
   auto yaml = withReplaced("  - id: dalian\n", "  - id: Dalian\n");
   yaml = withReplaced("    venue: chengdu\n", "    venue: chengdo\n", yaml);
-  yaml = withReplaced("    url: rtmp://127.0.0.1:1936/forum/dalian\n", "    url: http://127.0.0.1/forum/dalian\n", yaml);
+  yaml =
+      withReplaced("    url: rtmp://127.0.0.1:1936/forum/dalian\n", "    url: http://127.0.0.1/forum/dalian\n", yaml);
   yaml = withReplaced("  - id: chengdu\n", "  - id: chengdu\n    colour: red\n", yaml);
   try {
     parseConfig(yaml, "coscon.yaml", fakeEnv());
@@ -161,7 +164,8 @@ TEST(ConfigLoaderTest, CollectsAllErrorsSortedByLine) {
                  "coscon.yaml:14: outputs[0].key: environment variable BILI_CHENGDU_KEY is not set\n"
                  // masked: "dalian" is also the stream name (= key) in outputs[1].url, and not a valid id
                  "coscon.yaml:16: outputs[1].venue: unknown venue '****' (known: Dalian, chengdu)\n"
-                 "coscon.yaml:17: outputs[1].url: unsupported scheme 'http' (supported: rtmp, rtmps) in 'http://127.0.0.1/forum/****'");
+                 "coscon.yaml:17: outputs[1].url: unsupported scheme 'http' (supported: rtmp, rtmps) in "
+                 "'http://127.0.0.1/forum/****'");
   }
 }
 
@@ -177,9 +181,8 @@ TEST(ConfigLoaderTest, ErrorToStringOmitsMissingParts) {
 class ConfigFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("venuecast-config-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = std::filesystem::temp_directory_path() / ("venuecast-config-test-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

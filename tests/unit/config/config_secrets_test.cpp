@@ -31,9 +31,11 @@ std::string whatOf(const std::string& yaml, const EnvLookup& env) {
 
 TEST(ConfigSecretsTest, KeyPastedIntoUrlIsRedacted) {
   // The OBS "full URL" mistake: server + key in url, plus a bad port so the URL gets quoted.
-  const auto yaml = withReplaced("rtmp://live-push.bilivideo.com/live-bvc/", "rtmp://live-push.bilivideo.com:0/live-bvc/" + kBiliKey);
+  const auto yaml =
+      withReplaced("rtmp://live-push.bilivideo.com/live-bvc/", "rtmp://live-push.bilivideo.com:0/live-bvc/" + kBiliKey);
   const std::string what = whatOf(yaml, validEnv());
-  EXPECT_THAT(what, HasSubstr("coscon.yaml:12: outputs[0].url: bad port '0' (expected 1-65535) in 'rtmp://live-push.bilivideo.com:0/live-bvc/****'"));
+  EXPECT_THAT(what, HasSubstr("coscon.yaml:12: outputs[0].url: bad port '0' (expected 1-65535) in "
+                              "'rtmp://live-push.bilivideo.com:0/live-bvc/****'"));
   expectNoKey(what);
 }
 
@@ -59,7 +61,9 @@ TEST(ConfigSecretsTest, KeyOnlyInTheWrongFieldIsStillMasked) {
 TEST(ConfigSecretsTest, EveryErrorKindWithAKeyPresentLeaksNothing) {
   auto yaml = withReplaced("  - id: dalian\n", "  - id: Dalian\n    extra: 1\n");
   yaml = withReplaced("    url: rtmp://127.0.0.1:1936/forum/dalian\n",
-                      "    url: rtmps://127.0.0.1:99999/forum/" + kBiliKey + "\n    key: ${BILI_CHENGDU_KEY}\n    ca_file: /no/such.pem\n", yaml);
+                      "    url: rtmps://127.0.0.1:99999/forum/" + kBiliKey +
+                          "\n    key: ${BILI_CHENGDU_KEY}\n    ca_file: /no/such.pem\n",
+                      yaml);
   const std::string what = whatOf(yaml, fakeEnv({{"BILI_CHENGDU_KEY", kBiliKey}}));
   EXPECT_GE(std::count(what.begin(), what.end(), '\n'), 3);
   expectNoKey(what);
@@ -74,8 +78,8 @@ TEST(ConfigSecretsTest, AddConfigSecretsMasksKeysAndStreamNamesButNotIds) {
   config.outputs.push_back({"yt", "wuxi", "rtmp://admin:hunter22@a.rtmp.youtube.com/live2/abcd-efgh-ijkl", ""});
   SecretScrubber scrubber;
   addConfigSecrets(scrubber, config);
-  const std::string out = scrubber.scrub(
-      "venue chengdu -> forum-chengdu, bilibili-chengdu " + kBiliKey + "; wuxi-main t0ken1234 abcd-efgh-ijkl hunter22 admin:hunter22");
+  const std::string out = scrubber.scrub("venue chengdu -> forum-chengdu, bilibili-chengdu " + kBiliKey +
+                                         "; wuxi-main t0ken1234 abcd-efgh-ijkl hunter22 admin:hunter22");
   EXPECT_EQ(out, "venue chengdu -> forum-chengdu, bilibili-chengdu ****; **** **** **** **** ****");
 }
 

@@ -15,9 +15,12 @@ namespace venuecast::config::testing {
 inline const std::string kBiliKey =
     "?streamname=live_3461_7890123&key=0a1b2c3d4e5f60718293a4b5c6d7e8f9&schedule=rtmp&pflag=1";
 // The parts of it that must never show up anywhere.
-inline const std::vector<std::string> kBiliKeyParts = {
-    kBiliKey, kBiliKey.substr(1), "live_3461_7890123", "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
-    "streamname=live_3461_7890123", "key=0a1b2c3d4e5f60718293a4b5c6d7e8f9"};
+inline const std::vector<std::string> kBiliKeyParts = {kBiliKey,
+                                                       kBiliKey.substr(1),
+                                                       "live_3461_7890123",
+                                                       "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+                                                       "streamname=live_3461_7890123",
+                                                       "key=0a1b2c3d4e5f60718293a4b5c6d7e8f9"};
 
 inline EnvLookup fakeEnv(std::map<std::string, std::string> vars = {}) {
   return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {

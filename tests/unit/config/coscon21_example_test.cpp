@@ -21,7 +21,9 @@ using namespace venuecast::config::testing;
 const std::vector<std::string> kCities = {"shanghai", "shenzhen", "chengdu", "zhuhai", "dalian", "wuxi", "fuzhou"};
 
 std::string examplePath() {
-  return (std::filesystem::path(__FILE__).parent_path() / "../../../config/examples/coscon21.yaml").lexically_normal().string();
+  return (std::filesystem::path(__FILE__).parent_path() / "../../../config/examples/coscon21.yaml")
+      .lexically_normal()
+      .string();
 }
 
 std::string exampleText() {
@@ -41,9 +43,9 @@ std::string upper(std::string s) {
 EnvLookup cityKeys() {
   std::map<std::string, std::string> vars;
   for (std::size_t i = 0; i < kCities.size(); ++i) {
-    vars["BILI_" + upper(kCities[i]) + "_KEY"] =
-        "?streamname=live_3461_78901" + std::to_string(i) + "&key=0a1b2c3d4e5f60718293a4b5c6d7e8f" + std::to_string(i) +
-        "&schedule=rtmp&pflag=1";
+    vars["BILI_" + upper(kCities[i]) + "_KEY"] = "?streamname=live_3461_78901" + std::to_string(i) +
+                                                 "&key=0a1b2c3d4e5f60718293a4b5c6d7e8f" + std::to_string(i) +
+                                                 "&schedule=rtmp&pflag=1";
   }
   return fakeEnv(vars);
 }
@@ -57,16 +59,19 @@ TEST(Coscon21ExampleTest, ParsesToSevenVenuesAndFourteenOutputs) {
     EXPECT_EQ(config.venues[i].id, city);
     EXPECT_EQ(config.venues[i].url, "rtmp://127.0.0.1:1935/venue/" + city);
     EXPECT_THAT(config.venues[i].name, HasSubstr("分会场"));
-    const auto feeds = std::count_if(config.outputs.begin(), config.outputs.end(), [&](const auto& o) { return o.venue == city; });
+    const auto feeds =
+        std::count_if(config.outputs.begin(), config.outputs.end(), [&](const auto& o) { return o.venue == city; });
     EXPECT_EQ(feeds, 2) << city;
   }
   EXPECT_EQ(config.venues[0].name, "上海分会场");
   EXPECT_EQ(config.venues[2].name, "成都分会场");
-  const auto bili = std::find_if(config.outputs.begin(), config.outputs.end(), [](const auto& o) { return o.id == "bilibili-chengdu"; });
+  const auto bili = std::find_if(config.outputs.begin(), config.outputs.end(),
+                                 [](const auto& o) { return o.id == "bilibili-chengdu"; });
   ASSERT_NE(bili, config.outputs.end());
   EXPECT_EQ(bili->url, "rtmp://live-push.bilivideo.com/live-bvc/");
   EXPECT_EQ(bili->key, *cityKeys()("BILI_CHENGDU_KEY"));
-  const auto forum = std::find_if(config.outputs.begin(), config.outputs.end(), [](const auto& o) { return o.id == "forum-chengdu"; });
+  const auto forum =
+      std::find_if(config.outputs.begin(), config.outputs.end(), [](const auto& o) { return o.id == "forum-chengdu"; });
   ASSERT_NE(forum, config.outputs.end());
   EXPECT_EQ(forum->url, "rtmp://127.0.0.1:1936/forum");
   EXPECT_EQ(forum->key, "chengdu");

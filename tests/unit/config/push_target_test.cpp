@@ -15,7 +15,8 @@ using venuecast::config::testing::kBiliKey;
 using venuecast::config::testing::kBiliKeyParts;
 
 TEST(PushTargetTest, BilibiliKeyGoesVerbatimIntoPlaypath) {
-  for (const std::string server : {"rtmp://live-push.bilivideo.com/live-bvc/", "rtmp://live-push.bilivideo.com/live-bvc"}) {
+  for (const std::string server :
+       {"rtmp://live-push.bilivideo.com/live-bvc/", "rtmp://live-push.bilivideo.com/live-bvc"}) {
     SCOPED_TRACE(server);
     const PushTarget t = makePushTarget(server, kBiliKey);
     EXPECT_EQ(t.url, "rtmp://live-push.bilivideo.com:1935/");

@@ -20,7 +20,8 @@ using venuecast::config::testing::kBiliKeyParts;
 TEST(RedactUrlTest, KeepsAppHidesTheRest) {
   EXPECT_EQ(redactUrl("rtmp://127.0.0.1:1935/venue/chengdu"), "rtmp://127.0.0.1:1935/venue/****");
   EXPECT_EQ(redactUrl("rtmp://h/live-bvc/?streamname=x&key=y"), "rtmp://h/live-bvc/****");
-  EXPECT_EQ(redactUrl("rtmp://live-push.bilivideo.com/live-bvc/" + kBiliKey), "rtmp://live-push.bilivideo.com/live-bvc/****");
+  EXPECT_EQ(redactUrl("rtmp://live-push.bilivideo.com/live-bvc/" + kBiliKey),
+            "rtmp://live-push.bilivideo.com/live-bvc/****");
   EXPECT_EQ(redactUrl("rtmp://h/app"), "rtmp://h/app");
   EXPECT_EQ(redactUrl("rtmp://h/app/"), "rtmp://h/app/");
   EXPECT_EQ(redactUrl("rtmp://h"), "rtmp://h");
