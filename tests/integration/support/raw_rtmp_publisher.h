@@ -18,12 +18,12 @@
 //   publish (csid 4, msid = stream id, next txn, like librtmp/OBS): (null, name, "live")
 //   -- waits for onStatus NetStream.Publish.Start; any other onStatus of level "error" (e.g.
 //      NetStream.Publish.BadName) fails connect() with "code: description" --
-//   sendTag(): one message per tag, type-0 header then type-3 continuation chunks; csid 4 for audio/video,
-//   csid 6 for data (type 18); extended timestamp (in every chunk of the message) when >= 0xFFFFFF.
+//   sendTag(): one message per tag, type-0 header then type-3 continuation chunks; csid 4 for audio/video (8/9),
+//   csid 6 for anything else (data, 18); extended timestamp (in every chunk of the message) when >= 0xFFFFFF.
 //   close(): [unless sendRaw() was used] FCUnpublish(null, name) + deleteStream(null, streamId), then close.
 // Incoming messages are handled whenever we read (during connect(), and non-blockingly in every sendTag()):
 //   Set Chunk Size, Abort, Window Acknowledgement Size (we send Acknowledgement each time that many bytes
-//   arrived), Set Peer Bandwidth (stored; like OBS/librtmp and ffmpeg we do not answer it), User Control
+//   arrived), Set Peer Bandwidth (stored; like librtmp (OBS) and ffmpeg's rtmpproto we do not answer it), User Control
 //   (PingRequest -> PingResponse; StreamBegin/EOF/... ignored), AMF0/AMF3 commands (_result/_error/onStatus are
 //   recorded in statuses()), everything else ignored.
 #include <atomic>
