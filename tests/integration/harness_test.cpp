@@ -61,6 +61,16 @@ TEST(ChildProcessTest, TerminateEscalatesToSigkillAndExecFailureThrows) {
   EXPECT_THROW(ChildProcess({{"/nonexistent/binary"}, {}, dir.file("log3"), {}, {}}), std::runtime_error);
 }
 
+TEST(ChildProcessTest, OutlivesTheThreadThatCreatedIt) {
+  TempDir dir;
+  std::unique_ptr<ChildProcess> child;
+  std::thread([&] { child = std::make_unique<ChildProcess>(ChildProcess::Options{{"sleep", "30"}, {}, dir.file("log"), {}, {}}); })
+      .join();
+  std::this_thread::sleep_for(200ms);
+  EXPECT_TRUE(child->running()) << "PR_SET_PDEATHSIG must not fire when a helper thread ends";
+  EXPECT_EQ(child->terminate().termSignal, SIGTERM);
+}
+
 TEST(FreePortTest, HandsOutDistinctBindablePorts) {
   std::set<uint16_t> ports;
   for (int i = 0; i < 20; ++i) ports.insert(freePort());

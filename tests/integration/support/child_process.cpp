@@ -9,6 +9,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
@@ -67,6 +71,43 @@ fail:
   ::_exit(127);
 }
 
+// PR_SET_PDEATHSIG fires when the *thread* that forked the child ends, so all children are forked by one
+// thread that lives as long as the test process (never joined; intentionally not destroyed).
+class Spawner {
+ public:
+  static Spawner& instance() {
+    static Spawner* spawner = new Spawner;
+    return *spawner;
+  }
+  pid_t run(std::function<pid_t()> job) {
+    std::packaged_task<pid_t()> task(std::move(job));
+    auto result = task.get_future();
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+    return result.get();
+  }
+
+ private:
+  Spawner() {
+    std::thread([this] {
+      for (;;) {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [this] { return !jobs_.empty(); });
+        auto task = std::move(jobs_.front());
+        jobs_.pop_front();
+        lock.unlock();
+        task();
+      }
+    }).detach();
+  }
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::packaged_task<pid_t()>> jobs_;
+};
+
 ExitStatus decode(int status) {
   ExitStatus s;
   if (WIFEXITED(status)) {
@@ -112,10 +153,14 @@ ChildProcess::ChildProcess(Options options) : options_(std::move(options)) {
   int pipeFds[2];
   if (::pipe2(pipeFds, O_CLOEXEC) != 0) throw std::runtime_error("ChildProcess: pipe2 failed");
   pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid == 0) execChild(pipeFds[1], logFd, errFd, workDir.empty() ? nullptr : workDir.c_str(), argv.data(),
+  int forkErr = 0;
+  pid_t pid = Spawner::instance().run([&] {
+    pid_t p = ::fork();
+    if (p == 0) execChild(pipeFds[1], logFd, errFd, workDir.empty() ? nullptr : workDir.c_str(), argv.data(),
                           envp.data(), parent);
-  int forkErr = errno;
+    forkErr = errno;
+    return p;
+  });
   ::close(pipeFds[1]);
   ::close(logFd);
   if (errFd != logFd) ::close(errFd);
@@ -227,23 +272,25 @@ std::size_t ChildProcess::logSize() const {
 std::optional<std::string> ChildProcess::waitForLog(const std::regex& re, std::chrono::milliseconds timeout,
                                                     std::size_t fromOffset) const {
   auto deadline = Clock::now() + timeout;
-  std::size_t scanned = fromOffset;  // always at a line start (or fromOffset)
+  std::size_t scanned = fromOffset;  // file offset of the first line not yet matched
   for (;;) {
     bool exited;
     {
       std::lock_guard lock(mutex_);
       exited = reapLocked(false);  // a crashed child ends the wait
     }
-    std::string text = logText();
-    while (scanned < text.size()) {
-      auto nl = text.find('\n', scanned);
+    std::string text = readFileFrom(options_.logFile, scanned);  // only what is new since the last poll
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      auto nl = text.find('\n', pos);
       if (nl == std::string::npos) break;
-      std::string line = text.substr(scanned, nl - scanned);
-      scanned = nl + 1;
+      std::string line = text.substr(pos, nl - pos);
+      pos = nl + 1;
       if (std::regex_search(line, re)) return line;
     }
+    scanned += pos;
     if (exited || Clock::now() >= deadline) {
-      std::string tail = scanned < text.size() ? text.substr(scanned) : std::string();
+      std::string tail = text.substr(pos);
       if (!tail.empty() && std::regex_search(tail, re)) return tail;
       return std::nullopt;
     }

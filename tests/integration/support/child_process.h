@@ -2,9 +2,10 @@
 // A child process started by the harness and only ever signalled by its own PID.
 // stdout and stderr go to a log file (stderr optionally to a second file). The child gets its own process
 // group (so a terminal ^C does not reach it mid-test), default signal dispositions, no inherited fds beyond
-// 0-2, and PR_SET_PDEATHSIG=SIGKILL: if the test process dies, the child dies too. Because that signal is
-// tied to the *thread* that spawned the child, spawn from the test's main thread (or another thread that
-// outlives the child). The destructor SIGKILLs and reaps a child that is still running.
+// 0-2, and PR_SET_PDEATHSIG=SIGKILL: if the test process dies (crash, ctest timeout), the child dies too.
+// (All children are forked by one internal thread that lives as long as the process, because that signal is
+// tied to the forking thread; so any thread may create a ChildProcess.) The destructor SIGKILLs and reaps a
+// child that is still running.
 #include <sys/types.h>
 
 #include <chrono>

@@ -35,10 +35,14 @@ std::string NginxRtmp::rtmpUrl(std::string_view app, std::string_view name) cons
   return url;
 }
 
+std::filesystem::path NginxRtmp::recordDirOf(const NginxApp& app) const {
+  return app.recordDir.empty() ? dir_.path() / "record" / app.name : app.recordDir;
+}
+
 std::filesystem::path NginxRtmp::recordPath(std::string_view app, std::string_view name) const {
-  std::string suffix = ".flv";
-  for (const auto& a : apps_) if (a.name == app) suffix = a.recordSuffix;
-  return dir_.path() / "record" / std::string(app) / (std::string(name) + suffix);
+  for (const auto& a : apps_)
+    if (a.name == app) return recordDirOf(a) / (std::string(name) + a.recordSuffix);
+  return dir_.path() / "record" / std::string(app) / (std::string(name) + ".flv");
 }
 
 std::string NginxRtmp::config() const {
@@ -59,7 +63,7 @@ std::string NginxRtmp::config() const {
       << "      publish_notify " << (a.publishNotify ? "on" : "off") << ";\n";
     if (a.idleStreams) c << "      idle_streams " << (*a.idleStreams ? "on" : "off") << ";\n";
     if (a.record) {
-      auto rec = dir_.path() / "record" / a.name;
+      auto rec = recordDirOf(a);
       std::filesystem::create_directories(rec);
       c << "      record all;\n      record_path " << rec.string() << ";\n      record_suffix " << a.recordSuffix
         << ";\n      record_unique off;\n";

@@ -24,6 +24,7 @@ struct NginxApp {
   std::optional<bool> idleStreams;   // idle_streams on/off; nullopt = nginx default (on)
   bool record = false;               // record all (record_unique off, record_append off) into recordPath()
   std::string recordSuffix = ".flv";
+  std::filesystem::path recordDir;   // record_path; empty = <nginx dir>/record/<name>
   std::vector<std::string> extraDirectives;  // raw lines inside application { }, e.g. "drop_idle_publisher 5s;"
 };
 
@@ -47,7 +48,7 @@ class NginxRtmp {
   uint16_t httpPort() const { return httpPort_; }
   std::string rtmpUrl(std::string_view app, std::string_view name = "") const;  // rtmp://127.0.0.1:P/app[/name]
   const std::filesystem::path& dir() const { return dir_.path(); }
-  // Where `record all` writes app/name: DIR/record/<app>/<name><suffix>.
+  // Where `record all` writes app/name: <recordDir or DIR/record/<app>>/<name><suffix>.
   std::filesystem::path recordPath(std::string_view app, std::string_view name) const;
 
   std::string statXml(std::chrono::milliseconds timeout = std::chrono::seconds(2)) const;  // "" if no answer
@@ -66,6 +67,7 @@ class NginxRtmp {
 
  private:
   std::string config() const;
+  std::filesystem::path recordDirOf(const NginxApp& app) const;
   bool launch(std::chrono::milliseconds bindWait);
 
   std::vector<NginxApp> apps_;

@@ -26,6 +26,8 @@ class TempDir {
 
 // Whole file as a string; empty if it does not exist.
 std::string readFile(const std::filesystem::path& path);
+// The file from byte `offset` on; empty if it does not exist or is shorter.
+std::string readFileFrom(const std::filesystem::path& path, std::size_t offset);
 // Writes atomically enough for tests (truncate + write).
 void writeFile(const std::filesystem::path& path, std::string_view text);
 

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -79,7 +80,10 @@ TestClip TestClip::hd720() {
 
 TestClip TestClip::get(const ClipSpec& spec) {
   static std::mutex mutex;  // one generator per process; other processes are handled by rename()
+  static std::map<std::string, TestClip> known;  // facts probed once per process
   std::lock_guard lock(mutex);
+  if (auto it = known.find(spec.cacheName()); it != known.end() && std::filesystem::exists(it->second.path))
+    return it->second;
   TestClip clip;
   clip.spec = spec;
   clip.path = cacheDir() / spec.cacheName();
@@ -100,6 +104,7 @@ TestClip TestClip::get(const ClipSpec& spec) {
     clip.videoExtradataHash = v->extradataHash;
   }
   if (const auto* a = probe.stream("audio")) clip.audioExtradataSize = a->extradataSize;
+  known[spec.cacheName()] = clip;
   return clip;
 }
 
