@@ -18,4 +18,27 @@ bool isConnectionError(int err) {
          err == AVERROR(EIO) || err == AVERROR(ECONNREFUSED) || err == AVERROR_EOF || err == AVERROR_EXIT;
 }
 
+namespace {
+thread_local std::string tLastLibavError;
+}  // namespace
+
+void noteLibavError(std::string text) { tLastLibavError = std::move(text); }
+
+void clearLibavError() { tLastLibavError.clear(); }
+
+std::string libavErrorDetail() {
+  if (tLastLibavError.empty()) return {};
+  // "[tls @ 0x55d0c0a8] Peer certificate failed verification" -> "tls: Peer certificate failed verification"
+  std::string text = tLastLibavError;
+  if (text.size() > 1 && text[0] == '[') {
+    const size_t close = text.find("] ");
+    if (close != std::string::npos) {
+      std::string component = text.substr(1, close - 1);
+      if (const size_t at = component.find(" @ "); at != std::string::npos) component.resize(at);
+      text = component + ": " + text.substr(close + 2);
+    }
+  }
+  return " (" + text + ")";
+}
+
 }  // namespace venuecast::ingest

@@ -72,13 +72,14 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
   // put seconds away. flvdec ends probing as soon as both streams exist, so a long limit costs an A/V
   // venue nothing; it only delays single-stream venues.
   opts.set("analyzeduration", std::to_string(options_.probeLimitUs));
+  clearLibavError();
   watchdog.arm(options_.openLimit);
   int r = avformat_open_input(&raw, url_.c_str(), nullptr, opts.slot());  // frees raw on failure
   watchdog.disarm();
   if (r < 0) {
     if (control.stopRequested()) return {};
     if (watchdog.stalled()) return {"no stream within " + std::to_string(options_.openLimit.count() / 1000) + " s (not published yet?)"};
-    return {"cannot open source: " + avErrorText(r)};
+    return {"cannot open source: " + avErrorText(r) + libavErrorDetail()};
   }
   AvInputContextPtr input(raw);
 
@@ -87,7 +88,7 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
   watchdog.disarm();
   if (r < 0) {
     if (control.stopRequested()) return {};
-    return {"cannot read stream info: " + avErrorText(r)};
+    return {"cannot read stream info: " + avErrorText(r) + libavErrorDetail()};
   }
 
   const int videoIndex = av_find_best_stream(input.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
@@ -104,6 +105,7 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
   streams->generation = ++generation_;
   StreamSetPtr current = streams;
 
+  clearLibavError();  // probing noise is not why a later read fails
   normalizer_.newSession();
   sink_.onStreams(current);
   control.reportLive(current->describe());
@@ -123,7 +125,7 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
       } else if (r == AVERROR_EOF) {
         outcome.error = "publisher left (end of stream)";
       } else {
-        outcome.error = "read failed: " + avErrorText(r);
+        outcome.error = "read failed: " + avErrorText(r) + libavErrorDetail();
       }
       break;
     }

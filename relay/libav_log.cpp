@@ -8,6 +8,8 @@ extern "C" {
 #include <cstdio>
 #include <string>
 
+#include "ingest/av_error.h"
+
 namespace venuecast::relay {
 namespace {
 
@@ -16,7 +18,8 @@ std::shared_ptr<const config::SecretScrubber> gScrubber;
 
 void onLibavLog(void* avcl, int level, const char* fmt, va_list args) {
   if (level > AV_LOG_VERBOSE) return;
-  if (!spdlog::should_log(spdlog::level::debug)) return;
+  const bool error = level <= AV_LOG_ERROR;
+  if (!error && !spdlog::should_log(spdlog::level::debug)) return;
   char line[1024];
   int prefix = 1;
   av_log_format_line2(avcl, level, fmt, args, line, sizeof line, &prefix);
@@ -24,6 +27,7 @@ void onLibavLog(void* avcl, int level, const char* fmt, va_list args) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   if (text.empty()) return;
   if (gScrubber) text = gScrubber->scrub(std::move(text));
+  if (error) ingest::noteLibavError(text);
   spdlog::debug("libav: {}", text);
 }
 

@@ -101,6 +101,7 @@ ingest::SessionOutcome OutputWriter::runSession(ingest::SessionControl& control)
     io.set("tls_verify", tlsVerify_ ? "1" : "0");
     if (!caFile_.empty()) io.set("ca_file", caFile_);
   }
+  ingest::clearLibavError();
   watchdog.arm(options_.connectLimit);
   r = avio_open2(&oc->pb, target_.url.c_str(), AVIO_FLAG_WRITE, &oc->interrupt_callback, io.slot());
   if (r >= 0) {
@@ -113,7 +114,7 @@ ingest::SessionOutcome OutputWriter::runSession(ingest::SessionControl& control)
     watchdog.trip();
     if (control.stopRequested()) return {};
     if (watchdog.stalled()) return {"connect timed out after " + std::to_string(options_.connectLimit.count() / 1000) + " s"};
-    return {"cannot publish: " + ingest::avErrorText(r)};
+    return {"cannot publish: " + ingest::avErrorText(r) + ingest::libavErrorDetail()};
   }
   counters_.sessions.fetch_add(1, std::memory_order_relaxed);
   const int64_t behindUs = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -123,6 +124,7 @@ ingest::SessionOutcome OutputWriter::runSession(ingest::SessionControl& control)
                                                                             std::to_string(behindUs / 1000) + " ms old)"
                                                                       : ", starting from a live keyframe"));
 
+  ingest::clearLibavError();
   OutputTimeline timeline;
   ingest::AvPacketPtr pkt = ingest::makePacket();
   ingest::SessionOutcome outcome;
@@ -155,7 +157,7 @@ ingest::SessionOutcome OutputWriter::runSession(ingest::SessionControl& control)
       outcome.error = watchdog.stalled()
                           ? "endpoint stalled: a write made no progress for " +
                                 std::to_string(options_.writeStall.count() / 1000) + " s"
-                          : "write failed: " + ingest::avErrorText(r);
+                          : "write failed: " + ingest::avErrorText(r) + ingest::libavErrorDetail();
       break;
     }
     counters_.packets.fetch_add(1, std::memory_order_relaxed);

@@ -706,8 +706,9 @@ TEST(RelayReconnect, VenueIsWaitedForAndResumesAfterAnOutageWithBackoff) {
   const int64_t relayStartedAt = nowUs();
 
   // ---- (c) nobody publishes yet ----
+  // 8 s: a relay that polled instead of waiting would be ~8 s into its backoff by now (next try at ~15 s).
   EXPECT_TRUE(relay.waitForLog(std::regex(R"(output a-out: waiting for venue a)"), 5s));
-  std::this_thread::sleep_for(3s);
+  sleepUntilUs(relayStartedAt + 8'000'000);
   EXPECT_TRUE(relay.running());
   EXPECT_EQ(relay.process().countLogLines(std::regex(R"(venue a: live)")), 0u);
   EXPECT_EQ(ep.packetCount(), 0u);
@@ -728,7 +729,15 @@ TEST(RelayReconnect, VenueIsWaitedForAndResumesAfterAnOutageWithBackoff) {
   pub.reset();
   EXPECT_TRUE(relay.waitForLog(std::regex(R"(venue a: .*retrying)"), 8s, logAtStop))
       << "the publisher leaving must be noticed (EOF, error or no data for a few seconds)";
-  sleepUntilUs(stoppedAt + 25'000'000);
+  // Meanwhile: is the relay waiting (connected to the source server as a player of the idle stream, so that it gets
+  // the stream the moment it is published again), or polling with gaps of up to 10 s? Sampled from nginx's /stat.
+  int samples = 0, waiting = 0;
+  while (nowUs() < stoppedAt + 25'000'000) {
+    const auto st = NginxStats::parseStream(source.statXml(500ms), "venue", "a");
+    ++samples;
+    waiting += st.players >= 1;
+    std::this_thread::sleep_for(250ms);
+  }
   const std::size_t logAtReturn = relay.process().logSize();
   const int64_t returnedAt = nowUs();
   pub = std::make_unique<FfmpegPublisher>(clip.path, source.rtmpUrl("venue", "a"));
@@ -749,6 +758,10 @@ TEST(RelayReconnect, VenueIsWaitedForAndResumesAfterAnOutageWithBackoff) {
   std::cout << "[ figures  ] endpoint got packets again " << resumeUs / 1000 << " ms after the publisher returned\n";
   EXPECT_LT(resumeUs, 5'000'000) << "the output must resume within a few seconds of the venue's return";
 
+  std::cout << "[ figures  ] during the outage the relay was waiting at the source in " << waiting << " of " << samples
+            << " /stat samples\n";
+  EXPECT_GE(waiting * 4, samples * 3) << "a venue that is down must be waited for, not polled with long gaps";
+
   const auto outage = parseLog(relay.logText(), logAtStop, logAtReturn);
   const auto venueLines = linesAbout(outage, "venue a");
   std::cout << "[ figures  ] venue a lines during the 25 s outage:\n" << joinLines(venueLines);
@@ -768,7 +781,7 @@ TEST(RelayReconnect, VenueIsWaitedForAndResumesAfterAnOutageWithBackoff) {
   const auto retries = retryLines(all, "venue ghost");
   std::cout << "[ figures  ] venue ghost retries: " << describeRetries(retries) << "\n";
   ASSERT_GE(retries.size(), 4u) << "retried forever";
-  EXPECT_LE(retries.size(), 10u) << "0.5 s doubling to 10 s allows ~7 attempts in 40 s";
+  EXPECT_LE(retries.size(), 12u) << "0.5 s doubling to 10 s allows ~7-9 attempts in 40-55 s";
   for (std::size_t i = 1; i < retries.size(); ++i) {
     EXPECT_GE(retries[i].retryInMs, retries[i - 1].retryInMs * 6 / 10) << "delays must not shrink while down";
     EXPECT_LE(retries[i].retryInMs, 12'000) << "cap ~10 s";
@@ -898,9 +911,9 @@ TEST(RelayBadInput, NonRtmpSourcesAndMissingEndpointAppAreRetriedQuietly) {
 TEST(RelayBadInput, CorruptFlvAndUncarriableCodecsAreRefusedClearly) {
   const TestClip clip = TestClip::standard();
   const auto tags = RawRtmpPublisher::readFlvFile(clip.path.string());
-  std::vector<RawRtmpPublisher::FlvTag> goodStart;
+  std::vector<RawRtmpPublisher::FlvTag> goodGops;  // metadata, sequence headers, two GOPs
   for (const auto& t : tags)
-    if (t.timestampMs < 1000) goodStart.push_back(t);
+    if (t.timestampMs < 2000) goodGops.push_back(t);
   std::vector<RawRtmpPublisher::FlvTag> realVideo;
   for (const auto& t : tags)
     if (t.type == 9 && t.body.size() > 200 && t.body[1] == 1) realVideo.push_back(t);
@@ -928,34 +941,45 @@ TEST(RelayBadInput, CorruptFlvAndUncarriableCodecsAreRefusedClearly) {
   };
   RawPublisherLoop hevc(rawOptions(source, "hevc"), patched(9, 12));
   RawPublisherLoop sound13(rawOptions(source, "sound13"), patched(8, 13));
+  // One corrupt publisher session: twice (two good GOPs, then 2 s of garbage), then bytes that break the
+  // chunk stream, which makes nginx drop the publisher. Paced in real time.
   std::atomic<int> corruptRounds{0};
   RawPublisherLoop corrupt(rawOptions(source, "corrupt"), [&](RawRtmpPublisher& p, std::atomic<bool>& stop) {
     std::mt19937 rng(7 + corruptRounds++);
-    if (!p.publishFile(goodStart, true, {}, &stop, 1)) return;
     const auto t0 = Clock::now();
-    for (uint32_t i = 0; i < 120 && !stop; ++i) {  // 4 s of garbage at 30 tags/s, each followed by an audio tag
-      const uint32_t ts = 1000 + i * 33;
-      std::vector<uint8_t> v;
-      switch (i % 6) {
-        case 0: v = {0x27, 0x01, 0, 0, 0}; break;  // an inter frame with a random payload
-        case 1: v = {0x17}; break;                 // truncated before the AVC packet type
-        case 2: v = {0x27, 0x01, 0, 0, 0, 0, 0, 0, 0x40, 0x41, 0x9a}; break;  // NALU of 64 bytes, 2 present
-        case 3: v = realVideo[i % realVideo.size()].body; break;  // a real frame with random bytes inside
-        case 4: v = {0x17, 0x00, 0, 0, 0}; break;  // a garbage AVC sequence header
-        case 5: v = {0x27, 0x07, 0, 0, 0}; break;  // bogus AVC packet type
+    const auto send = [&](uint8_t type, uint32_t ts, const std::vector<uint8_t>& body) {
+      std::this_thread::sleep_until(t0 + std::chrono::milliseconds(ts));
+      return !stop && p.sendTag(type, ts, body.data(), body.size());
+    };
+    for (uint32_t cycle = 0; cycle < 2; ++cycle) {
+      const uint32_t base = cycle * 4000;
+      for (const auto& t : goodGops)
+        if ((cycle == 0 || t.type != 18) && !send(t.type, base + t.timestampMs, t.body)) return;
+      for (uint32_t i = 0; i < 60; ++i) {  // 2 s of garbage video, each followed by a garbage audio tag
+        const uint32_t ts = base + 2000 + i * 33;
+        std::vector<uint8_t> v;
+        switch (i % 6) {
+          case 0: v = {0x27, 0x01, 0, 0, 0}; break;  // an inter frame with a random payload
+          case 1: v = {0x17}; break;                 // truncated before the AVC packet type
+          case 2: v = {0x27, 0x01, 0, 0, 0, 0, 0, 0, 0x40, 0x41, 0x9a}; break;  // NALU of 64 bytes, 2 present
+          case 3: v = realVideo[i % realVideo.size()].body; break;  // a real frame with random bytes inside
+          case 4: v = {0x17, 0x00, 0, 0, 0}; break;  // a garbage AVC sequence header
+          case 5: v = {0x27, 0x07, 0, 0, 0}; break;  // bogus AVC packet type
+        }
+        const auto noise = randomBytes(rng, i % 6 == 4 ? 40 : 1500);
+        if (i % 6 == 3)
+          std::copy(noise.begin(), noise.begin() + static_cast<std::ptrdiff_t>(std::min(noise.size(), v.size() / 2)),
+                    v.begin() + static_cast<std::ptrdiff_t>(v.size() / 4));
+        else if (i % 6 != 1 && i % 6 != 2)
+          v.insert(v.end(), noise.begin(), noise.end());
+        if (!send(9, ts, v)) return;
+        auto a = randomBytes(rng, 200);
+        a[0] = 0xaf;
+        a[1] = 0x01;
+        if (!send(8, ts + 5, a)) return;
       }
-      const auto noise = randomBytes(rng, i % 6 == 4 ? 40 : 1500);
-      if (i % 6 == 3) std::copy(noise.begin(), noise.begin() + std::min<std::size_t>(noise.size(), v.size() / 2),
-                                v.begin() + static_cast<std::ptrdiff_t>(v.size() / 4));
-      else if (i % 6 != 1 && i % 6 != 2) v.insert(v.end(), noise.begin(), noise.end());
-      if (!p.sendTag(9, ts, v.data(), v.size())) return;
-      auto a = randomBytes(rng, 200);
-      a[0] = 0xaf;
-      a[1] = 0x01;
-      if (!p.sendTag(8, ts + 5, a.data(), a.size())) return;
-      std::this_thread::sleep_until(t0 + std::chrono::milliseconds(33 * (i + 1)));
     }
-    const auto garbage = randomBytes(rng, 32 * 1024);  // breaks the chunk stream: nginx drops the publisher
+    const auto garbage = randomBytes(rng, 32 * 1024);
     p.sendRaw(garbage.data(), garbage.size());
     const auto deadline = Clock::now() + 2s;
     while (!stop && p.pollIncoming(100) && Clock::now() < deadline) {
@@ -1006,7 +1030,7 @@ TEST(RelayBadInput, CorruptFlvAndUncarriableCodecsAreRefusedClearly) {
   const auto corruptOut = linesAbout(all, "output corrupt-out");
   std::cout << "[ figures  ] corrupt publisher: " << corrupt.sessions() << " sessions; venue corrupt lines:\n"
             << joinLines(corruptLines) << "  output corrupt-out lines:\n" << joinLines(corruptOut);
-  ASSERT_GE(corrupt.sessions(), 3) << corrupt.lastError();
+  ASSERT_GE(corrupt.sessions(), 2) << corrupt.lastError();
   std::size_t live = 0, failures = 0;
   for (const auto& l : corruptLines) {
     live += l.text.find(": live:") != std::string::npos;
@@ -1014,11 +1038,13 @@ TEST(RelayBadInput, CorruptFlvAndUncarriableCodecsAreRefusedClearly) {
   }
   EXPECT_GE(failures, 1u) << "the corrupt source's failure must be named";
   EXPECT_GE(live, 2u) << "the corrupt venue must be retried (live again with the next publisher)";
+  std::size_t outLive = 0;
+  for (const auto& l : corruptOut) outLive += l.text.find(": live:") != std::string::npos;
+  EXPECT_GE(outLive, 1u) << "precondition: the corrupt venue's output carried its good GOPs and garbage";
   // Per publisher session: at most going live, one failure line, and the output's reaction -- never a line per
   // corrupt packet.
   EXPECT_LE(corruptLines.size(), 2u * static_cast<std::size_t>(corrupt.sessions()) + 2);
   EXPECT_LE(corruptOut.size(), 3u * static_cast<std::size_t>(corrupt.sessions()) + 2);
-  if (getenv("RR_DEBUG")) std::cout << relay.logText();
   expectCleanStop(relay);
 }
 
