@@ -22,7 +22,11 @@ namespace {
 thread_local std::string tLastLibavError;
 }  // namespace
 
-void noteLibavError(std::string text) { tLastLibavError = std::move(text); }
+// The first error since the last clear: inner layers (tls, tcp) log the root cause before outer ones
+// (rtmp: "Cannot open connection ...") repeat it less precisely.
+void noteLibavError(std::string text) {
+  if (tLastLibavError.empty()) tLastLibavError = std::move(text);
+}
 
 void clearLibavError() { tLastLibavError.clear(); }
 

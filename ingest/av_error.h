@@ -10,7 +10,7 @@ std::string avErrorText(int err);
 bool isConnectionError(int err);
 
 // libav often returns a bare EIO and says the real cause in its log (e.g. "[tls] Peer certificate failed
-// verification"). The log bridge notes the latest error-level line per thread; a session clears it before a
+// verification"). The log bridge notes the first error-level line per thread; a session clears it before a
 // call and appends it to the error it reports.
 void noteLibavError(std::string text);
 void clearLibavError();

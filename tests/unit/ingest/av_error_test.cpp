@@ -21,6 +21,9 @@ TEST(AvError, LibavDetailNamesTheComponentWithoutItsAddress) {
   EXPECT_EQ(libavErrorDetail(), "");
   noteLibavError("[tls @ 0x55d0c0a81240] Peer certificate failed verification");
   EXPECT_EQ(libavErrorDetail(), " (tls: Peer certificate failed verification)");
+  noteLibavError("[rtmps @ 0x2] Cannot open connection tls://127.0.0.1:1936");
+  EXPECT_EQ(libavErrorDetail(), " (tls: Peer certificate failed verification)");  // the root cause wins
+  clearLibavError();
   noteLibavError("plain message");
   EXPECT_EQ(libavErrorDetail(), " (plain message)");
   clearLibavError();
