@@ -72,6 +72,9 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
   // put seconds away. flvdec ends probing as soon as both streams exist, so a long limit costs an A/V
   // venue nothing; it only delays single-stream venues.
   opts.set("analyzeduration", std::to_string(options_.probeLimitUs));
+  // Frame-rate estimation would hold back 40 frames (1.3 s at 30 fps) that then leave in a burst and
+  // put the venue timeline ahead of the wall clock; a remux needs only the codec parameters.
+  opts.set("fpsprobesize", "0");
   clearLibavError();
   watchdog.arm(options_.openLimit);
   int r = avformat_open_input(&raw, url_.c_str(), nullptr, opts.slot());  // frees raw on failure

@@ -88,7 +88,6 @@ class Rig {
   StreamProbe& atSource() { return *atSource_; }
   StreamProbe& atEndpoint() { return *atEndpoint_; }
   VenuecastProcess& relay() { return *relay_; }
-  FailureDump& dump() { return dump_; }
 
   void startProbes() {
     atEndpoint_ = std::make_unique<StreamProbe>(probeOptions(endpoint_.rtmpUrl(endpointApp_, kVenue)));
