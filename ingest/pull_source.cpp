@@ -62,7 +62,7 @@ PullSource::PullSource(std::string label, std::string url, PacketSink& sink, Opt
 SessionOutcome PullSource::runSession(SessionControl& control) {
   IoWatchdog watchdog(control.stopFlag());
   AVFormatContext* raw = avformat_alloc_context();
-  if (!raw) return {"out of memory"};
+  if (!raw) return SessionOutcome::failed("out of memory");
   raw->interrupt_callback = watchdog.callback();
 
   AvDictionary opts;
@@ -80,9 +80,10 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
   int r = avformat_open_input(&raw, url_.c_str(), nullptr, opts.slot());  // frees raw on failure
   watchdog.disarm();
   if (r < 0) {
-    if (control.stopRequested()) return {};
-    if (watchdog.stalled()) return {"no stream within " + std::to_string(options_.openLimit.count() / 1000) + " s (not published yet?)"};
-    return {"cannot open source: " + avErrorText(r) + libavErrorDetail()};
+    if (control.stopRequested()) return SessionOutcome::stopped();
+    // Reachable but nothing published yet: keep waiting (a fresh open also re-checks the server).
+    if (watchdog.stalled()) return SessionOutcome::waiting("waiting for the venue to publish");
+    return SessionOutcome::failed("cannot open source: " + avErrorText(r), libavErrorDetail());
   }
   AvInputContextPtr input(raw);
 
@@ -90,19 +91,19 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
   r = avformat_find_stream_info(input.get(), nullptr);
   watchdog.disarm();
   if (r < 0) {
-    if (control.stopRequested()) return {};
-    return {"cannot read stream info: " + avErrorText(r) + libavErrorDetail()};
+    if (control.stopRequested()) return SessionOutcome::stopped();
+    return SessionOutcome::failed("cannot read stream info: " + avErrorText(r), libavErrorDetail());
   }
 
   const int videoIndex = av_find_best_stream(input.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
   const int audioIndex = av_find_best_stream(input.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
-  if (videoIndex < 0 && audioIndex < 0) return {"source has neither video nor audio"};
+  if (videoIndex < 0 && audioIndex < 0) return SessionOutcome::failed("source has neither video nor audio");
 
   auto streams = std::make_shared<StreamSet>();
   for (int index : {videoIndex, audioIndex}) {
     if (index < 0) continue;
     const AVCodecParameters* par = input->streams[index]->codecpar;
-    if (std::string why = flvIncompatibility(*par); !why.empty()) return {why};
+    if (std::string why = flvIncompatibility(*par); !why.empty()) return SessionOutcome::failed(why);
     (par->codec_type == AVMEDIA_TYPE_VIDEO ? streams->video : streams->audio) = copyParameters(par);
   }
   streams->generation = ++generation_;
@@ -124,11 +125,11 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
     if (r < 0) {
       if (control.stopRequested()) break;
       if (watchdog.stalled()) {
-        outcome.error = "no data for " + std::to_string(options_.readStall.count() / 1000) + " s (publisher gone?)";
+        outcome = SessionOutcome::failed("no data for " + std::to_string(options_.readStall.count() / 1000) + " s (publisher gone?)");
       } else if (r == AVERROR_EOF) {
-        outcome.error = "publisher left (end of stream)";
+        outcome = SessionOutcome::failed("publisher left (end of stream)");
       } else {
-        outcome.error = "read failed: " + avErrorText(r) + libavErrorDetail();
+        outcome = SessionOutcome::failed("read failed: " + avErrorText(r), libavErrorDetail());
       }
       break;
     }

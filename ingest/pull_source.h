@@ -15,7 +15,7 @@ class PullSource {
   struct Options {
     std::chrono::milliseconds openLimit{15'000};  // not published yet? give up this try, retry later
     std::chrono::milliseconds readStall{4'000};   // no packet for this long: the publisher is gone
-    int64_t rwTimeoutUs = 5'000'000;              // socket-level backstop
+    int64_t rwTimeoutUs = 20'000'000;             // socket backstop only: must outlast openLimit
     int64_t probeLimitUs = 10'000'000;            // longest keyframe interval we wait for
   };
 

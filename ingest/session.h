@@ -7,8 +7,22 @@
 namespace venuecast::ingest {
 
 struct SessionOutcome {
-  std::string error;            // empty: ended because a stop was requested
-  bool immediateRetry = false;  // e.g. the codec layout changed: reopen at once, no backoff
+  enum class Kind {
+    Stopped,  // a stop was requested
+    Failed,   // retry after backoff
+    Reopen,   // retry at once (e.g. the codec layout changed)
+    Waiting,  // nothing wrong, nothing there yet (e.g. the venue has not published): reopen at once, quietly
+  };
+  Kind kind = Kind::Stopped;
+  std::string error;   // stable text: the supervisor compares it to tell a repeat from a new failure
+  std::string detail;  // what libav said, varies between retries; shown, never compared
+
+  static SessionOutcome stopped() { return {}; }
+  static SessionOutcome failed(std::string error, std::string detail = {}) {
+    return {Kind::Failed, std::move(error), std::move(detail)};
+  }
+  static SessionOutcome reopen(std::string reason) { return {Kind::Reopen, std::move(reason), {}}; }
+  static SessionOutcome waiting(std::string reason) { return {Kind::Waiting, std::move(reason), {}}; }
 };
 
 class SessionControl {

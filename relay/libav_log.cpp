@@ -26,6 +26,10 @@ void onLibavLog(void* avcl, int level, const char* fmt, va_list args) {
   std::string text(line);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   if (text.empty()) return;
+  // One log record per libav message, even when it spans lines.
+  for (char& c : text) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
   if (gScrubber) text = gScrubber->scrub(std::move(text));
   if (error) ingest::noteLibavError(text);
   spdlog::debug("libav: {}", text);

@@ -59,7 +59,7 @@ ingest::SessionOutcome OutputWriter::runSession(ingest::SessionControl& control)
   PacketPtr first;
   bool announcedWait = false;
   while (!first) {
-    if (control.stopRequested()) return {};
+    if (control.stopRequested()) return ingest::SessionOutcome::stopped();
     first = queue_->pop(std::chrono::milliseconds(100));
     if (!first && !announcedWait) {
       control.reportWaiting("waiting for venue " + hub_->venueId());
@@ -74,7 +74,7 @@ ingest::SessionOutcome OutputWriter::runSession(ingest::SessionControl& control)
 
   AVFormatContext* raw = nullptr;
   int r = avformat_alloc_output_context2(&raw, nullptr, "flv", nullptr);
-  if (r < 0 || !raw) return {"cannot create FLV muxer: " + ingest::avErrorText(r)};
+  if (r < 0 || !raw) return ingest::SessionOutcome::failed("cannot create FLV muxer: " + ingest::avErrorText(r));
   OpenedOutput out;
   out.context.reset(raw);
   AVFormatContext* oc = raw;
@@ -84,7 +84,7 @@ ingest::SessionOutcome OutputWriter::runSession(ingest::SessionControl& control)
     const AVCodecParameters* par = layout->get(kind);
     if (!par) continue;
     AVStream* st = avformat_new_stream(oc, nullptr);
-    if (!st || avcodec_parameters_copy(st->codecpar, par) < 0) return {"cannot create output stream"};
+    if (!st || avcodec_parameters_copy(st->codecpar, par) < 0) return ingest::SessionOutcome::failed("cannot create output stream");
     st->codecpar->codec_tag = 0;
     st->time_base = AVRational{1, 1000};
     out.streamIndex[static_cast<int>(kind)] = st->index;
@@ -112,9 +112,12 @@ ingest::SessionOutcome OutputWriter::runSession(ingest::SessionControl& control)
   watchdog.disarm();
   if (r < 0) {
     watchdog.trip();
-    if (control.stopRequested()) return {};
-    if (watchdog.stalled()) return {"connect timed out after " + std::to_string(options_.connectLimit.count() / 1000) + " s"};
-    return {"cannot publish: " + ingest::avErrorText(r) + ingest::libavErrorDetail()};
+    if (control.stopRequested()) return ingest::SessionOutcome::stopped();
+    if (watchdog.stalled()) {
+      return ingest::SessionOutcome::failed("connect timed out after " +
+                                            std::to_string(options_.connectLimit.count() / 1000) + " s");
+    }
+    return ingest::SessionOutcome::failed("cannot publish: " + ingest::avErrorText(r), ingest::libavErrorDetail());
   }
   counters_.sessions.fetch_add(1, std::memory_order_relaxed);
   const int64_t behindUs = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -131,7 +134,7 @@ ingest::SessionOutcome OutputWriter::runSession(ingest::SessionControl& control)
   for (PacketPtr p = std::move(first); !control.stopRequested(); p = queue_->pop(std::chrono::milliseconds(100))) {
     if (!p) continue;
     if (!p->streams->sameLayout(*layout)) {
-      outcome = {"venue changed codecs (" + p->streams->describe() + "); reopening", true};
+      outcome = ingest::SessionOutcome::reopen("venue changed codecs (" + p->streams->describe() + "); reopening");
       break;
     }
     const int index = out.streamIndex[static_cast<int>(p->kind)];
@@ -139,7 +142,7 @@ ingest::SessionOutcome OutputWriter::runSession(ingest::SessionControl& control)
     int64_t dts = 0, pts = 0;
     if (!timeline.map(p->kind, p->dts(), p->pts(), dts, pts)) continue;
     if (av_packet_ref(pkt.get(), p->av.get()) < 0) {
-      outcome = {"out of memory"};
+      outcome = ingest::SessionOutcome::failed("out of memory");
       break;
     }
     pkt->stream_index = index;
@@ -154,17 +157,18 @@ ingest::SessionOutcome OutputWriter::runSession(ingest::SessionControl& control)
     av_packet_unref(pkt.get());
     if (r < 0) {
       if (control.stopRequested()) break;
-      outcome.error = watchdog.stalled()
-                          ? "endpoint stalled: a write made no progress for " +
-                                std::to_string(options_.writeStall.count() / 1000) + " s"
-                          : "write failed: " + ingest::avErrorText(r) + ingest::libavErrorDetail();
+      outcome = watchdog.stalled()
+                    ? ingest::SessionOutcome::failed("endpoint stalled: a write made no progress for " +
+                                                     std::to_string(options_.writeStall.count() / 1000) + " s")
+                    : ingest::SessionOutcome::failed("write failed: " + ingest::avErrorText(r),
+                                                     ingest::libavErrorDetail());
       break;
     }
     counters_.packets.fetch_add(1, std::memory_order_relaxed);
     counters_.bytes.fetch_add(static_cast<uint64_t>(size), std::memory_order_relaxed);
   }
   // A dead peer gets no second chance to block: trailer and close run with the interrupt raised.
-  if (!outcome.error.empty()) watchdog.trip();
+  if (outcome.kind != ingest::SessionOutcome::Kind::Stopped) watchdog.trip();
   av_write_trailer(oc);
   return outcome;
 }

@@ -21,28 +21,39 @@ const char* toString(SupervisedState state) {
 // What the session sees: the stop flag, and state reports forwarded to the control plane.
 class SessionSupervisor::Control : public ingest::SessionControl {
  public:
-  explicit Control(SessionSupervisor& owner) : owner_(owner) {}
+  Control(SessionSupervisor& owner, uint64_t session) : owner_(owner), session_(session) {}
   const std::atomic<bool>& stopFlag() const override { return owner_.stop_; }
   void reportLive(const std::string& detail) override {
     liveSince_ = std::chrono::steady_clock::now();
     post(SupervisedState::Live, detail);
   }
   void reportWaiting(const std::string& detail) override { post(SupervisedState::Waiting, detail); }
-  std::chrono::milliseconds liveFor() const {
-    if (!liveSince_) return std::chrono::milliseconds(0);
+  // How long the session was live; empty if it never went live.
+  std::optional<std::chrono::milliseconds> liveFor() const {
+    if (!liveSince_) return std::nullopt;
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - *liveSince_);
   }
 
  private:
   void post(SupervisedState state, const std::string& detail) {
-    boost::asio::post(owner_.io_, [self = owner_.shared_from_this(), state, detail] { self->onState(state, detail); });
+    boost::asio::post(owner_.io_, [self = owner_.shared_from_this(), session = session_, state, detail] {
+      self->onState(session, state, detail);
+    });
   }
   SessionSupervisor& owner_;
+  const uint64_t session_;
   std::optional<std::chrono::steady_clock::time_point> liveSince_;
 };
 
-SessionSupervisor::SessionSupervisor(boost::asio::io_context& io, std::string label, Body body, Backoff backoff)
-    : io_(io), label_(std::move(label)), body_(std::move(body)), backoff_(std::move(backoff)), retryTimer_(io) {}
+SessionSupervisor::SessionSupervisor(boost::asio::io_context& io, std::string label, Body body, Backoff backoff,
+                                     std::chrono::milliseconds stableLive)
+    : io_(io),
+      label_(std::move(label)),
+      body_(std::move(body)),
+      backoff_(std::move(backoff)),
+      stableLive_(stableLive),
+      retryTimer_(io),
+      promoteTimer_(io) {}
 
 SessionSupervisor::~SessionSupervisor() {
   requestStop();
@@ -74,13 +85,13 @@ void SessionSupervisor::workerLoop() {
       if (stop_.load()) break;
       runRequested_ = false;
     }
-    Control control(*this);
+    Control control(*this, ++session_);
     state_.store(SupervisedState::Connecting);
     ingest::SessionOutcome outcome;
     try {
       outcome = body_(control);
     } catch (const std::exception& e) {
-      outcome.error = std::string("internal error: ") + e.what();
+      outcome = ingest::SessionOutcome::failed(std::string("internal error: ") + e.what());
     }
     if (stop_.load()) break;
     boost::asio::post(io_, [self = shared_from_this(), outcome = std::move(outcome), liveFor = control.liveFor()] {
@@ -90,34 +101,67 @@ void SessionSupervisor::workerLoop() {
   state_.store(SupervisedState::Stopped);
 }
 
-void SessionSupervisor::onState(SupervisedState next, const std::string& detail) {
-  if (stop_.load()) return;
+void SessionSupervisor::announceLive(const std::string& detail) {
+  spdlog::info("{}: live: {}", label_, detail);
+  announcedLive_ = true;
+  flapping_ = false;
+  lastError_.clear();
+}
+
+void SessionSupervisor::onState(uint64_t session, SupervisedState next, const std::string& detail) {
+  if (stop_.load() || session != session_.load()) return;
   const SupervisedState previous = state_.exchange(next);
   if (previous == next && detail == lastDetail_) return;
   lastDetail_ = detail;
-  if (next == SupervisedState::Live) {
-    spdlog::info("{}: live: {}", label_, detail);
-    lastError_.clear();
-  } else {
+  if (next != SupervisedState::Live) {
     spdlog::info("{}: {}", label_, detail);
+    return;
   }
+  if (!flapping_) {
+    announceLive(detail);
+    return;
+  }
+  // It went live and died quickly last time: announce it only once it has stayed up.
+  spdlog::debug("{}: live again: {}", label_, detail);
+  promoteTimer_.expires_after(stableLive_);
+  promoteTimer_.async_wait([self = shared_from_this(), session, detail](const boost::system::error_code& ec) {
+    if (ec || self->stop_.load() || session != self->session_.load()) return;
+    if (self->state_.load() == SupervisedState::Live && !self->announcedLive_) self->announceLive(detail);
+  });
 }
 
-void SessionSupervisor::onSessionEnded(ingest::SessionOutcome outcome, std::chrono::milliseconds liveFor) {
+void SessionSupervisor::onSessionEnded(ingest::SessionOutcome outcome,
+                                       std::optional<std::chrono::milliseconds> liveFor) {
+  using Kind = ingest::SessionOutcome::Kind;
   if (stop_.load()) return;
-  const bool wasLive = liveFor.count() > 0;
-  std::chrono::milliseconds delay(0);
-  if (!outcome.immediateRetry) delay = backoff_.next(liveFor);
+  const bool announced = announcedLive_;
+  announcedLive_ = false;
+  lastDetail_.clear();
+  if (liveFor) flapping_ = *liveFor < stableLive_;
+
+  if (outcome.kind == Kind::Waiting || outcome.kind == Kind::Reopen) {
+    if (outcome.error != lastError_ || announced) spdlog::info("{}: {}", label_, outcome.error);
+    lastError_ = outcome.error;
+    state_.store(outcome.kind == Kind::Waiting ? SupervisedState::Waiting : SupervisedState::Retrying);
+    scheduleRetry(std::chrono::milliseconds(0));
+    return;
+  }
+
+  const auto delay = backoff_.next(liveFor.value_or(std::chrono::milliseconds(0)));
   // One line per state change: a failure repeating the previous one while down stays quiet.
-  if (outcome.error != lastError_ || wasLive) {
-    spdlog::warn("{}: {}; retrying (next attempt in {:.1f} s, then backing off up to 10 s)", label_, outcome.error,
-                 delay.count() / 1000.0);
+  if (outcome.error != lastError_ || announced) {
+    spdlog::warn("{}: {}{}; retrying (next attempt in {:.1f} s, then backing off up to 10 s)", label_, outcome.error,
+                 outcome.detail, delay.count() / 1000.0);
   } else {
-    spdlog::debug("{}: {} (attempt {}, retry in {} ms)", label_, outcome.error, backoff_.attempt(), delay.count());
+    spdlog::debug("{}: {}{} (attempt {}, retry in {} ms)", label_, outcome.error, outcome.detail, backoff_.attempt(),
+                  delay.count());
   }
   lastError_ = outcome.error;
-  lastDetail_.clear();
   state_.store(SupervisedState::Retrying);
+  scheduleRetry(delay);
+}
+
+void SessionSupervisor::scheduleRetry(std::chrono::milliseconds delay) {
   retryTimer_.expires_after(delay);
   retryTimer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->stop_.load()) return;

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -24,9 +25,14 @@ const char* toString(SupervisedState state);
 
 class SessionSupervisor : public std::enable_shared_from_this<SessionSupervisor> {
  public:
+  // A session must stay up this long to count as live: an endpoint that accepts the publish and then drops
+  // it (a wrong key on some platforms, an nginx access rule) is one failure repeating, not a state change.
+  static constexpr std::chrono::milliseconds kStableLive{3'000};
+
   using Body = std::function<ingest::SessionOutcome(ingest::SessionControl&)>;
 
-  SessionSupervisor(boost::asio::io_context& io, std::string label, Body body, Backoff backoff = Backoff());
+  SessionSupervisor(boost::asio::io_context& io, std::string label, Body body, Backoff backoff = Backoff(),
+                    std::chrono::milliseconds stableLive = kStableLive);
   ~SessionSupervisor();
 
   void start();        // control-plane thread
@@ -39,14 +45,18 @@ class SessionSupervisor : public std::enable_shared_from_this<SessionSupervisor>
  private:
   class Control;
   void workerLoop();
-  void onSessionEnded(ingest::SessionOutcome outcome, std::chrono::milliseconds liveFor);
-  void onState(SupervisedState next, const std::string& detail);
+  void onSessionEnded(ingest::SessionOutcome outcome, std::optional<std::chrono::milliseconds> liveFor);
+  void onState(uint64_t session, SupervisedState next, const std::string& detail);
+  void announceLive(const std::string& detail);
+  void scheduleRetry(std::chrono::milliseconds delay);
 
   boost::asio::io_context& io_;
   const std::string label_;
   Body body_;
   Backoff backoff_;
+  const std::chrono::milliseconds stableLive_;
   boost::asio::steady_timer retryTimer_;
+  boost::asio::steady_timer promoteTimer_;
 
   std::atomic<bool> stop_{false};
   std::atomic<SupervisedState> state_{SupervisedState::Idle};
@@ -55,9 +65,13 @@ class SessionSupervisor : public std::enable_shared_from_this<SessionSupervisor>
   bool runRequested_ = false;
   std::thread worker_;
 
+  std::atomic<uint64_t> session_{0};  // bumped by the worker for every session it starts
+
   // Control-plane thread only.
   std::string lastError_;
   std::string lastDetail_;
+  bool announcedLive_ = false;  // this session's "live" line went out at info
+  bool flapping_ = false;       // the last session went live but died within kStableLive
 };
 
 }  // namespace venuecast::relay

@@ -61,7 +61,7 @@ TEST(SessionSupervisor, RepeatedIdenticalFailuresAreLoggedOnce) {
       io, "venue chengdu",
       [&](ingest::SessionControl&) {
         ++attempts;
-        return ingest::SessionOutcome{"cannot open source: Connection refused"};
+        return ingest::SessionOutcome::failed("cannot open source: Connection refused");
       },
       fastBackoff());
   sup->start();
@@ -82,12 +82,12 @@ TEST(SessionSupervisor, EachStateChangeIsLogged) {
       io, "output forum-dalian",
       [&](ingest::SessionControl& c) {
         const int n = ++attempts;
-        if (n == 1) return ingest::SessionOutcome{"cannot publish: Connection refused"};
+        if (n == 1) return ingest::SessionOutcome::failed("cannot publish: Connection refused");
         c.reportLive("publishing h264");
-        std::this_thread::sleep_for(20ms);
-        return ingest::SessionOutcome{"write failed: Broken pipe"};
+        std::this_thread::sleep_for(80ms);  // longer than stableLive: a real session each time
+        return ingest::SessionOutcome::failed("write failed: Broken pipe");
       },
-      fastBackoff());
+      fastBackoff(), 30ms);
   sup->start();
   runUntil(io, [&] { return attempts >= 4; }, 5s);
   sup->requestStop();
@@ -96,6 +96,73 @@ TEST(SessionSupervisor, EachStateChangeIsLogged) {
   EXPECT_EQ(log.count("Connection refused"), 1);
   EXPECT_GE(log.count("live: publishing h264"), 2);  // down -> live is a change every time
   EXPECT_GE(log.count("Broken pipe"), 2);            // and so is live -> down
+}
+
+TEST(SessionSupervisor, AnEndpointThatAcceptsThenDropsIsOneRepeatingFailure) {
+  CapturedLog log;
+  boost::asio::io_context io;
+  std::atomic<int> attempts{0};
+  auto sup = std::make_shared<SessionSupervisor>(
+      io, "output bilibili-wuxi",
+      [&](ingest::SessionControl& c) {
+        ++attempts;
+        c.reportLive("publishing h264");
+        std::this_thread::sleep_for(2ms);
+        return ingest::SessionOutcome::failed("write failed: Broken pipe", attempts % 2 ? " (tcp: a)" : " (tcp: b)");
+      },
+      fastBackoff(), 500ms);
+  sup->start();
+  runUntil(io, [&] { return attempts >= 8; }, 5s);
+  sup->requestStop();
+  io.run_for(20ms);
+  sup->join();
+  EXPECT_GE(attempts.load(), 8);
+  EXPECT_EQ(log.count("live: publishing h264"), 1) << log.text();
+  EXPECT_EQ(log.count("Broken pipe"), 1) << log.text();  // varying libav detail does not make it new
+}
+
+TEST(SessionSupervisor, RecoveryAfterFlappingIsAnnouncedOnceStable) {
+  CapturedLog log;
+  boost::asio::io_context io;
+  std::atomic<int> attempts{0};
+  std::atomic<bool> done{false};
+  auto sup = std::make_shared<SessionSupervisor>(
+      io, "output forum-zhuhai",
+      [&](ingest::SessionControl& c) {
+        const int n = ++attempts;
+        c.reportLive("publishing h264");
+        if (n <= 3) return ingest::SessionOutcome::failed("write failed: Broken pipe");
+        while (!c.stopRequested()) std::this_thread::sleep_for(1ms);  // now it holds
+        return ingest::SessionOutcome::stopped();
+      },
+      fastBackoff(), 100ms);
+  sup->start();
+  runUntil(io, [&] { return log.count("live: publishing h264") >= 2; }, 5s);
+  sup->requestStop();
+  io.run_for(20ms);
+  sup->join();
+  EXPECT_EQ(log.count("live: publishing h264"), 2) << log.text();  // the first, then the stable one
+  EXPECT_EQ(log.count("Broken pipe"), 1) << log.text();
+}
+
+TEST(SessionSupervisor, WaitingIsLoggedOnceAndReopensWithoutBackoff) {
+  CapturedLog log;
+  boost::asio::io_context io;
+  std::atomic<int> attempts{0};
+  auto sup = std::make_shared<SessionSupervisor>(
+      io, "venue fuzhou",
+      [&](ingest::SessionControl&) {
+        ++attempts;
+        return ingest::SessionOutcome::waiting("waiting for the venue to publish");
+      },
+      Backoff(Backoff::Options{.initial = 10'000ms, .cap = 10'000ms, .jitter = 0.0}, 1));
+  sup->start();
+  runUntil(io, [&] { return attempts >= 5; }, 2s);
+  sup->requestStop();
+  io.run_for(20ms);
+  sup->join();
+  EXPECT_GE(attempts.load(), 5);
+  EXPECT_EQ(log.count("waiting for the venue to publish"), 1) << log.text();
 }
 
 TEST(SessionSupervisor, StopInterruptsARunningSessionAndJoins) {
@@ -128,7 +195,7 @@ TEST(SessionSupervisor, ImmediateRetrySkipsTheBackoff) {
       io, "output x",
       [&](ingest::SessionControl&) {
         ++attempts;
-        return ingest::SessionOutcome{"venue changed codecs", true};
+        return ingest::SessionOutcome::reopen("venue changed codecs");
       },
       Backoff(Backoff::Options{.initial = 10'000ms, .cap = 10'000ms, .jitter = 0.0}, 1));
   sup->start();
