@@ -42,6 +42,26 @@ struct OpenedOutput {
 
 }  // namespace
 
+// Peers that hang up show as EPIPE or ECONNRESET depending on timing: one stable text for both, so the
+// supervisor sees one failure repeating rather than two alternating ones.
+ingest::SessionOutcome OutputWriter::writeFailure(int err, bool stalled, bool wasLive) const {
+  if (stalled) {
+    return ingest::SessionOutcome::failed("endpoint stalled: a write made no progress for " +
+                                          std::to_string(options_.writeStall.count() / 1000) + " s");
+  }
+  const std::string why = " (" + ingest::avErrorText(err) + ")" + ingest::libavErrorDetail();
+  if (err == AVERROR(EPIPE) || err == AVERROR(ECONNRESET) || err == AVERROR_EOF) {
+    if (!wasLive) {
+      return ingest::SessionOutcome::failed(
+          "endpoint closed the connection right after accepting the publish (wrong stream key, or publishing "
+          "not allowed?)",
+          why);
+    }
+    return ingest::SessionOutcome::failed("endpoint closed the connection", why);
+  }
+  return ingest::SessionOutcome::failed("write failed: " + ingest::avErrorText(err), ingest::libavErrorDetail());
+}
+
 OutputWriter::OutputWriter(const config::OutputConfig& output, std::shared_ptr<VenueHub> hub, Options options)
     : id_(output.id),
       target_(config::makePushTarget(output.url, output.key)),
@@ -120,18 +140,29 @@ ingest::SessionOutcome OutputWriter::runSession(ingest::SessionControl& control)
     return ingest::SessionOutcome::failed("cannot publish: " + ingest::avErrorText(r), ingest::libavErrorDetail());
   }
   counters_.sessions.fetch_add(1, std::memory_order_relaxed);
-  const int64_t behindUs = std::chrono::duration_cast<std::chrono::microseconds>(
-                               std::chrono::steady_clock::now().time_since_epoch()).count() - first->receivedUs;
-  control.reportLive("publishing " + layout->describe() + (cached > 0 ? ", starting from the cached keyframe (" +
-                                                                            std::to_string(cached) + " packets, " +
-                                                                            std::to_string(behindUs / 1000) + " ms old)"
-                                                                      : ", starting from a live keyframe"));
+  const auto connectedAt = std::chrono::steady_clock::now();
+  const int64_t behindUs =
+      std::chrono::duration_cast<std::chrono::microseconds>(connectedAt.time_since_epoch()).count() -
+      first->receivedUs;
+  const std::string started =
+      "publishing " + layout->describe() +
+      (cached > 0 ? ", starting from the cached keyframe (" + std::to_string(cached) + " packets, " +
+                        std::to_string(behindUs / 1000) + " ms old)"
+                  : ", starting from a live keyframe");
+  // Some endpoints accept the publish and drop it a moment later (a wrong key, a deny rule): "live" is
+  // announced once the endpoint has taken our data for a while.
+  spdlog::debug("output {}: publish accepted, {}", id_, started);
+  bool announced = false;
+  uint64_t written = 0;
 
-  ingest::clearLibavError();
   OutputTimeline timeline;
   ingest::AvPacketPtr pkt = ingest::makePacket();
   ingest::SessionOutcome outcome;
   for (PacketPtr p = std::move(first); !control.stopRequested(); p = queue_->pop(std::chrono::milliseconds(100))) {
+    if (!announced && written > 0 && std::chrono::steady_clock::now() - connectedAt >= options_.confirmAfter) {
+      control.reportLive(started);
+      announced = true;
+    }
     if (!p) continue;
     if (!p->streams->sameLayout(*layout)) {
       outcome = ingest::SessionOutcome::reopen("venue changed codecs (" + p->streams->describe() + "); reopening");
@@ -157,13 +188,10 @@ ingest::SessionOutcome OutputWriter::runSession(ingest::SessionControl& control)
     av_packet_unref(pkt.get());
     if (r < 0) {
       if (control.stopRequested()) break;
-      outcome = watchdog.stalled()
-                    ? ingest::SessionOutcome::failed("endpoint stalled: a write made no progress for " +
-                                                     std::to_string(options_.writeStall.count() / 1000) + " s")
-                    : ingest::SessionOutcome::failed("write failed: " + ingest::avErrorText(r),
-                                                     ingest::libavErrorDetail());
+      outcome = writeFailure(r, watchdog.stalled(), announced);
       break;
     }
+    ++written;
     counters_.packets.fetch_add(1, std::memory_order_relaxed);
     counters_.bytes.fetch_add(static_cast<uint64_t>(size), std::memory_order_relaxed);
   }

@@ -22,6 +22,7 @@ class OutputWriter {
     std::chrono::milliseconds connectLimit{10'000};  // TCP + RTMP handshake + publish
     std::chrono::milliseconds writeStall{3'000};     // one write blocked this long: the peer stalled
     std::chrono::milliseconds stopGrace{1'000};      // time for a clean trailer + close on shutdown
+    std::chrono::milliseconds confirmAfter{1'000};   // data accepted this long: the publish holds
     int64_t rwTimeoutUs = 5'000'000;
     int sendBufferBytes = 128 * 1024;
     PacketQueue::Limits queue{};
@@ -42,6 +43,8 @@ class OutputWriter {
   PacketQueue::Stats queueStats() const { return queue_->stats(); }
 
  private:
+  ingest::SessionOutcome writeFailure(int err, bool stalled, bool wasLive) const;
+
   std::string id_;
   config::PushTarget target_;
   bool rtmps_;

@@ -458,7 +458,8 @@ TEST(RelayFastStart, ReconnectedOutputStartsAtOnceFromTheCachedKeyframeWithCodec
   StreamProbe atEndpoint(o);
   atEndpoint.start();
   EXPECT_TRUE(relay.waitForLog(literal("output forum-a: ", ".*; retrying"), 10s, offset)) << "the output never noticed";
-  const auto line = relay.waitForLog(literal("output forum-a: live: publishing"), 15s, offset);
+  // The debug line marks the moment the endpoint accepted the publish ("live" follows once it holds).
+  const auto line = relay.waitForLog(literal("output forum-a: publish accepted"), 15s, offset);
   ASSERT_TRUE(line) << "the output did not reconnect";
   ASSERT_TRUE(atEndpoint.waitForPackets(90, 15s, MediaKind::Video));
   expectCachedStart("reconnected forum-a", atSource.packets(), atEndpoint, *line);
@@ -535,7 +536,7 @@ TEST(RelayFastStart, OutputsOfAnAlreadyLiveVenueStartOnItsLatestKeyframeAsSoonAs
   lo.rwTimeout = 15s;
   StreamProbe atLate(lo);
   atLate.start();
-  const auto lateLine = relay.waitForLog(literal("output late-a: live: publishing"), 15s, offset);
+  const auto lateLine = relay.waitForLog(literal("output late-a: publish accepted"), 15s, offset);
   ASSERT_TRUE(lateLine) << "late-a never connected";
   ASSERT_TRUE(atLate.waitForPackets(60, 10s, MediaKind::Video));
   expectCachedStart("late-a", atSource.packets(), atLate, *lateLine);
