@@ -1,0 +1,22 @@
+#pragma once
+// `venuecast-bench-probe report`: tables (one per scenario, candidates side by side, venuecast's ratios to each
+// peer) and the targets as PASS/FAIL lines, as Markdown, from the JSON files `measure` wrote.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace venuecast::bench {
+
+struct ReportOptions {
+  std::filesystem::path results;       // <results>/<scenario>/<candidate>.json
+  std::vector<std::string> scenarios;  // directory names, in order, e.g. 4x3 16x4 stall-4x3
+  std::string command;                 // the exact command that produced the run
+  std::vector<std::string> notes;      // extra "machine / versions / settings" lines
+  std::filesystem::path out;           // also write the document here ("" = stdout only)
+  bool full = true;                    // a full run (BENCHMARKS.md) or --quick
+};
+
+// Prints the report to stdout (and `out`); returns 0 if every target passed, 3 if one failed, 1 on error.
+int runReport(const ReportOptions& options);
+
+}  // namespace venuecast::bench
