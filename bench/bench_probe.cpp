@@ -14,9 +14,10 @@
 //     for a while inside the window. Then stops the candidate (SIGTERM) and writes FILE.json.
 //
 //   venuecast-bench-probe report --results DIR --scenario ID [--scenario ID ...] [--command CMD]
-//       [--note TEXT ...] [--out FILE] [--quick]
+//       [--note TEXT ...] [--out FILE] [--heading TEXT] [--document]
 //     Markdown tables (candidates side by side, venuecast's ratios to each peer) and the targets as PASS/FAIL
-//     lines from DIR/ID/{venuecast,nginx,ffmpeg}.json. Exit status 0 if every target passed, 3 if not.
+//     lines from DIR/ID/{venuecast,nginx,ffmpeg}.json; --document adds the title and the methodology (the whole
+//     BENCHMARKS.md). Exit status 0 if every target passed, 3 if not.
 #include <pthread.h>
 #include <signal.h>
 
@@ -150,7 +151,8 @@ int report(int argc, char** argv) {
     else if (a == "--command") o.command = next();
     else if (a == "--note") o.notes.push_back(next());
     else if (a == "--out") o.out = next();
-    else if (a == "--quick") o.full = false;
+    else if (a == "--heading") o.heading = next();
+    else if (a == "--document") o.document = true;
     else usage("unknown option " + a);
   }
   if (o.results.empty() || o.scenarios.empty()) usage("--results and --scenario are required");

@@ -348,12 +348,12 @@ int runReport(const ReportOptions& o) {
         if (!b.stall && b.venues == s.venues && b.endpoints == s.endpoints) baseline = &b;
     targets(s, baseline, verdict);
   }
-  if (o.full) {
+  if (o.document) {
     doc << "# Benchmarks\n\n"
         << "Written by `scripts/bench.sh` (the latest full run replaces this file; `--quick` runs do not touch it). "
            "How each figure is measured is described at the end.\n\n";
   }
-  doc << "## " << (o.full ? "Latest full run" : "Quick run") << "\n\n";
+  doc << "## " << o.heading << "\n\n";
   doc << "- Date: " << utcNow() << "\n";
   for (const auto& n : o.notes) doc << "- " << n << "\n";
   doc << "- Command: `" << o.command << "`\n\n";
@@ -379,7 +379,7 @@ int runReport(const ReportOptions& o) {
     }
     doc << "\n";
   }
-  if (o.full) {
+  if (o.document) {
     doc << R"(## How it is measured
 
 Everything runs on 127.0.0.1 and is started and stopped (by PID) by `scripts/bench.sh`; each scenario gets

@@ -13,7 +13,8 @@ struct ReportOptions {
   std::string command;                 // the exact command that produced the run
   std::vector<std::string> notes;      // extra "machine / versions / settings" lines
   std::filesystem::path out;           // also write the document here ("" = stdout only)
-  bool full = true;                    // a full run (BENCHMARKS.md) or --quick
+  std::string heading = "Run";         // e.g. "Latest full run", "Quick run"
+  bool document = false;               // the whole BENCHMARKS.md: title and the "How it is measured" section
 };
 
 // Prints the report to stdout (and `out`); returns 0 if every target passed, 3 if one failed, 1 on error.

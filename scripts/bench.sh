@@ -44,6 +44,8 @@ while (($#)); do
     *) echo "bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+# BENCHMARKS.md holds the latest *full* run: all scenarios and candidates, the standard clip.
+[[ -n $scenarios || $candidates != venuecast,nginx,ffmpeg || -n ${VENUECAST_BENCH_CLIP:-} ]] && write_md=0
 if ((quick)); then
   : "${scenarios:=4x3}" "${warmup:=8}" "${window:=20}"
   write_md=0
@@ -377,12 +379,16 @@ notes=(
 report_args=(report --results "$RESULTS" --command "scripts/bench.sh${ORIG_ARGS[*]:+ ${ORIG_ARGS[*]}}" --out "$RESULTS/report.md")
 for s in "${SCENARIOS[@]}"; do report_args+=(--scenario "$s"); done
 for l in "${notes[@]}"; do report_args+=(--note "$l"); done
-((quick)) && report_args+=(--quick)
+if ((write_md)); then report_args+=(--document --heading "Latest full run")
+elif ((quick)); then report_args+=(--heading "Quick run")
+else report_args+=(--heading "Run"); fi
 echo
 rc=0; "$PROBE" "${report_args[@]}" || rc=$?
 if ((write_md)); then
   cp "$RESULTS/report.md" "$ROOT/BENCHMARKS.md"
   say "wrote BENCHMARKS.md"
+else
+  say "BENCHMARKS.md left as it is (it holds the latest full run: default scenarios and candidates, standard clip)"
 fi
 say "results in $RESULTS ($((SECONDS - T_START)) s)"
 ((failures)) && { warn "$failures measurement(s) reported problems"; exit 1; }
