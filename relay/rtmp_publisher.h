@@ -1,0 +1,135 @@
+#pragma once
+// A native RTMP publishing client on Asio, replacing libavformat's RTMP writer for outputs: libavformat sends
+// every chunk with its own send() after a poll() (~500 sends/s per 6 Mbit/s output, notes/ffmpeg-rtmp.md §8);
+// here each message is serialised once into chunk headers + views of the shared packet payload, and everything
+// queued goes out in one gathered write, with never more than one write outstanding.
+//
+// One connection per instance. All work happens on a private strand of the given io_context; every public
+// method may be called from any thread and never blocks. Handlers run on that strand.
+//   asyncPublish: resolve, TCP connect, simple handshake, Set Chunk Size, connect / releaseStream / FCPublish /
+//     createStream / publish, done on NetStream.Publish.Start, all bounded by Options::connectTimeout.
+//   send: queues media messages; they are written in order, coalesced per write.
+//   A read loop answers the server (Acknowledgement, Ping Response), tracks Set Chunk Size, and turns an
+//     onStatus error (or the connection ending) into a failure, reported to the error handler.
+//   close: FCUnpublish + deleteStream after what is queued, then FIN and wait for the server's, bounded by
+//     Options::closeTimeout; after that the socket is simply closed.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "relay/rtmp_chunk_reader.h"
+#include "relay/rtmp_media_message.h"
+#include "relay/rtmp_publish_protocol.h"
+#include "relay/rtmp_send_queue.h"
+
+namespace venuecast::relay {
+
+class RtmpPublisher : public std::enable_shared_from_this<RtmpPublisher> {
+ public:
+  using Target = RtmpPublishProtocol::Target;
+  struct Options {
+    std::chrono::milliseconds connectTimeout{10'000};  // resolve .. NetStream.Publish.Start
+    std::chrono::milliseconds closeTimeout{1'000};     // flush + FCUnpublish/deleteStream + FIN exchange
+    std::chrono::milliseconds writeStall{0};           // > 0: a write without progress this long fails
+    uint32_t chunkSize = 65536;                        // announced right after the handshake
+    std::size_t maxIncomingMessage = RtmpChunkReader::kDefaultMaxMessageSize;
+    std::size_t maxWriteBytes = 4 << 20;  // coalesce at most this much per write (one sendmsg per 64 iovecs)
+    int sendBufferBytes = 0;              // SO_SNDBUF; 0 = kernel default. Small = a stalled peer shows fast.
+    bool noDelay = true;                  // each write goes out at once: writes are already whole messages
+    std::string flashVer = "FMLE/3.0 (compatible; FMSc/1.0)";
+  };
+  enum class State { Idle, Connecting, Live, Closing, Closed, Failed };
+  // "" on success, else a human-readable reason ("NetStream.Publish.BadName: Already publishing").
+  using Handler = std::function<void(const std::string& error)>;
+
+  static std::shared_ptr<RtmpPublisher> create(boost::asio::io_context& io, Options options);
+  static std::shared_ptr<RtmpPublisher> create(boost::asio::io_context& io) { return create(io, Options()); }
+
+  // Called once, when the session fails after publishing started (not for failures asyncPublish reports, nor
+  // after close()). Set it before asyncPublish.
+  void setErrorHandler(Handler handler);
+  void asyncPublish(Target target, Handler handler);
+  // Queues media (type 8/9/18, on message stream id of the publish). Before Live it is held until publishing
+  // starts; after a failure or close it is dropped.
+  void send(std::vector<RtmpMediaMessage> messages);
+  void send(RtmpMediaMessage message) {
+    std::vector<RtmpMediaMessage> one;
+    one.push_back(std::move(message));
+    send(std::move(one));
+  }
+  // Graceful close (see above). `handler` (optional) runs once the socket is closed: "" after a clean FIN
+  // exchange, else what went wrong (timeout, reset). Before Live it just closes (asyncPublish then fails).
+  void close(Handler handler = {});
+
+  // Readable from any thread.
+  State state() const { return state_.load(std::memory_order_relaxed); }
+  uint64_t bytesWritten() const { return bytesWritten_.load(std::memory_order_relaxed); }  // incl. headers
+  uint64_t messagesWritten() const { return messagesWritten_.load(std::memory_order_relaxed); }  // media only
+  uint64_t writeBatches() const { return writeBatches_.load(std::memory_order_relaxed); }  // gathered writes
+  uint64_t sendCalls() const { return sendCalls_.load(std::memory_order_relaxed); }  // sendmsg calls made
+  std::size_t queuedBytes() const { return queuedBytes_.load(std::memory_order_relaxed); }  // sent, not written
+  bool writePending() const { return writeProgressNs_.load(std::memory_order_relaxed) != 0; }
+  // While a write is outstanding: when it last made progress (for a stall watchdog); nullopt otherwise.
+  std::optional<std::chrono::steady_clock::time_point> writeProgressAt() const {
+    const int64_t ns = writeProgressNs_.load(std::memory_order_relaxed);
+    if (ns == 0) return std::nullopt;
+    return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(ns));
+  }
+
+ private:
+  RtmpPublisher(boost::asio::io_context& io, Options options);
+  void doConnect(const boost::asio::ip::tcp::resolver::results_type& endpoints);
+  void onConnect(const boost::system::error_code& ec);
+  void onHandshake(const boost::system::error_code& ec);
+  void doRead();
+  void onRead(const boost::system::error_code& ec, std::size_t n);
+  void enqueue(std::vector<RtmpMediaMessage> messages);
+  void doWrite();
+  void writeSome();
+  void onWrite(const boost::system::error_code& ec, std::size_t n);
+  void beginClose(Handler handler);
+  void armDeadline(std::chrono::milliseconds after, std::string what);
+  void armStallCheck();
+  void finishClose(const std::string& error);
+  void fail(const std::string& error);
+  void hardClose();
+  void setState(State s) { state_.store(s, std::memory_order_relaxed); }
+
+  Options options_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  boost::asio::ip::tcp::resolver resolver_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer deadline_;
+  boost::asio::steady_timer stallTimer_;
+  uint64_t deadlineGeneration_ = 0;  // a fired timer whose handler was already queued must not act
+  std::optional<RtmpPublishProtocol> protocol_;
+  Handler publishHandler_, errorHandler_, closeHandler_;
+  std::string phase_;  // before the protocol runs: what the connect deadline interrupts
+
+  std::vector<uint8_t> handshake_;
+  std::vector<uint8_t> readBuffer_;
+  RtmpChunkReader reader_;
+  std::vector<RtmpChunkReader::Message> incoming_;
+
+  RtmpSendQueue sendQueue_;
+  std::vector<RtmpMediaMessage> held_;  // media sent before publishing started
+  RtmpSendQueue::Batch batch_;          // the write in flight
+  bool shutdownSent_ = false;
+
+  std::atomic<State> state_{State::Idle};
+  std::atomic<uint64_t> bytesWritten_{0}, messagesWritten_{0}, writeBatches_{0}, sendCalls_{0};
+  std::atomic<std::size_t> queuedBytes_{0};
+  std::atomic<int64_t> writeProgressNs_{0};  // steady_clock ns of the last progress; 0 = no write outstanding
+};
+
+}  // namespace venuecast::relay
