@@ -13,7 +13,7 @@
 //     the source and the endpoints), time to first keyframe. Optionally SIGSTOPs endpoint K (by the PID given)
 //     for a while inside the window. Then stops the candidate (SIGTERM) and writes FILE.json.
 //
-//   venuecast-bench-probe report --results DIR --scenario ID [--scenario ID ...] [--command CMD]
+//   venuecast-bench-probe report --results DIR --scenario ID [--scenario ID ...] [--command CMD] [--date TEXT]
 //       [--note TEXT ...] [--out FILE] [--heading TEXT] [--document]
 //     Markdown tables (candidates side by side, venuecast's ratios to each peer) and the targets as PASS/FAIL
 //     lines from DIR/ID/{venuecast,nginx,ffmpeg}.json; --document adds the title and the methodology (the whole
@@ -149,6 +149,7 @@ int report(int argc, char** argv) {
     if (a == "--results") o.results = next();
     else if (a == "--scenario") o.scenarios.push_back(next());
     else if (a == "--command") o.command = next();
+    else if (a == "--date") o.date = next();
     else if (a == "--note") o.notes.push_back(next());
     else if (a == "--out") o.out = next();
     else if (a == "--heading") o.heading = next();

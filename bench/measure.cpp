@@ -1,16 +1,18 @@
 #include "measure.h"
 
 #include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <optional>
 #include <cmath>
+#include <condition_variable>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -162,11 +164,6 @@ std::optional<int64_t> firstKeyUs(const std::vector<ProbePacket>& ps) {
   return std::nullopt;
 }
 
-std::size_t keyCount(const std::vector<ProbePacket>& ps) {
-  return static_cast<std::size_t>(
-      std::count_if(ps.begin(), ps.end(), [](const auto& p) { return p.kind == MediaKind::Video && p.key; }));
-}
-
 struct MatchResult {
   std::vector<int64_t> delaysUs;
   std::vector<int64_t> arrivalsUs;  // endpoint arrival of each matched packet
@@ -189,8 +186,23 @@ MatchResult matchKind(const std::vector<ProbePacket>& source, const std::vector<
   return r;
 }
 
+// Busy and total jiffies of the whole machine (first line of /proc/stat).
+std::pair<int64_t, int64_t> machineJiffies() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  in >> cpu;
+  int64_t v[8] = {0}, total = 0;
+  for (auto& x : v) {
+    in >> x;
+    total += x;
+  }
+  return {total - v[3] - v[4], total};  // minus idle and iowait
+}
+
 struct Snapshot {
   int64_t tUs = 0;
+  std::pair<int64_t, int64_t> machine;
+  double selfCpuS = 0;  // this tool (the probes), without its children
   TreeTimes times;
   StatPage source;
   std::vector<StatPage> endpoints;
@@ -303,9 +315,15 @@ int runMeasure(const MeasureOptions& o, const std::atomic<bool>& stop) {
   }
   // Start right after a keyframe of the latency venue arrived at the source, so every candidate starts at the
   // same point of the GOP (the feeds keep their phases for the whole run): time to first keyframe is comparable.
-  auto k0 = keyCount(srcA->packets());
-  if (!srcA->waitUntil([&](const std::vector<ProbePacket>& ps) { return keyCount(ps) > k0; },
-                       std::chrono::seconds(10))) {
+  // By arrival time, not by count: packets buffered while the probe opened arrive in the list late, with their
+  // true (earlier) arrival times.
+  const int64_t syncFrom = now();
+  auto freshKey = [&](const std::vector<ProbePacket>& ps) {
+    for (auto it = ps.rbegin(); it != ps.rend() && it->arrivalUs > syncFrom; ++it)
+      if (it->kind == MediaKind::Video && it->key) return true;
+    return false;
+  };
+  if (!srcA->waitUntil(freshKey, std::chrono::seconds(10))) {
     errors.push_back("no keyframe from the source within 10 s");
     write(false);
     return 1;
@@ -317,6 +335,12 @@ int runMeasure(const MeasureOptions& o, const std::atomic<bool>& stop) {
 
   // ---- 2. the candidate
   const int64_t t0 = now();
+  {
+    int64_t key = 0;
+    for (const auto& p : srcA->packets(MediaKind::Video))
+      if (p.key && p.arrivalUs > syncFrom) key = p.arrivalUs;
+    out["startAfterSourceKeyframeMs"] = round3((t0 - key) / 1000.0);
+  }
   std::vector<std::unique_ptr<ChildProcess>> procs;
   std::vector<std::filesystem::path> logs;
   std::vector<pid_t> roots;
@@ -355,6 +379,10 @@ int runMeasure(const MeasureOptions& o, const std::atomic<bool>& stop) {
     Snapshot s;
     s.times = ProcStats::times(roots);
     s.tUs = now();
+    s.machine = machineJiffies();
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    s.selfCpuS = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     s.source = fetchStatPage(o.sourceHttp);
     for (const auto& e : o.endpoints) s.endpoints.push_back(fetchStatPage(e.httpPort));
     if (o.candidateHttp) s.candidate = fetchStatPage(o.candidateHttp);
@@ -450,6 +478,13 @@ int runMeasure(const MeasureOptions& o, const std::atomic<bool>& stop) {
                 {"perOutputPct", round3(100 * cpu / windowS / (N * M))},
                 {"processes", s1.times.size()},
                 {"exitedDuringWindow", lost}};
+  {
+    auto self = s1.selfCpuS - s0.selfCpuS;
+    auto busy = s1.machine.first - s0.machine.first, total = s1.machine.second - s0.machine.second;
+    out["machine"] = {{"busyPctOfAllCores", total > 0 ? round3(100.0 * busy / total) : 0.0},
+                      {"cores", std::thread::hardware_concurrency()},
+                      {"probeToolPctOfCore", round3(100 * self / windowS)}};
+  }
 
   // Memory
   auto samples = sampler.samples();

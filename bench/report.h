@@ -11,6 +11,7 @@ struct ReportOptions {
   std::filesystem::path results;       // <results>/<scenario>/<candidate>.json
   std::vector<std::string> scenarios;  // directory names, in order, e.g. 4x3 16x4 stall-4x3
   std::string command;                 // the exact command that produced the run
+  std::string date;                    // when the run started ("" = now)
   std::vector<std::string> notes;      // extra "machine / versions / settings" lines
   std::filesystem::path out;           // also write the document here ("" = stdout only)
   std::string heading = "Run";         // e.g. "Latest full run", "Quick run"

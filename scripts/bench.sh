@@ -106,7 +106,7 @@ elif [[ ! -s $CLIP ]]; then
 fi
 
 # ---- 3. bookkeeping: everything started here, stopped by PID ----------------------------------
-STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+STAMP=$(date -u +%Y%m%dT%H%M%SZ) STARTED=$(date -u '+%Y-%m-%d %H:%M UTC')
 RESULTS=$ROOT/build/bench-results/$STAMP
 ((quick)) && RESULTS+=-quick
 mkdir -p "$RESULTS"
@@ -376,7 +376,7 @@ notes=(
   "Clip: $CLIP_DESC"
   "Warm-up ${warmup} s, window ${window} s per candidate; candidates in the order ${CANDIDATES[*]}; results in ${RESULTS#"$ROOT"/}/"
 )
-report_args=(report --results "$RESULTS" --command "scripts/bench.sh${ORIG_ARGS[*]:+ ${ORIG_ARGS[*]}}" --out "$RESULTS/report.md")
+report_args=(report --results "$RESULTS" --date "$STARTED" --command "scripts/bench.sh${ORIG_ARGS[*]:+ ${ORIG_ARGS[*]}}" --out "$RESULTS/report.md")
 for s in "${SCENARIOS[@]}"; do report_args+=(--scenario "$s"); done
 for l in "${notes[@]}"; do report_args+=(--note "$l"); done
 if ((write_md)); then report_args+=(--document --heading "Latest full run")
