@@ -54,6 +54,13 @@ FlvTagBuilder::FlvTagBuilder(const AVCodecParameters* video, const AVCodecParame
   audioConfigPending_ = audio_ && audio_->codec_id == AV_CODEC_ID_AAC && audioExtradata_.empty();
 }
 
+std::optional<RtmpMediaMessage> FlvTagBuilder::endOfSequence(uint32_t timestamp) const {
+  if (!video_ || video_->codec_id != AV_CODEC_ID_H264) return std::nullopt;
+  constexpr uint8_t kAvcEndOfSequence = 2;
+  return RtmpMediaMessage::owning(RtmpMediaMessage::kVideo, timestamp,
+                                  {kKeyFrame | kCodecH264, kAvcEndOfSequence, 0, 0, 0});
+}
+
 RtmpMediaMessage FlvTagBuilder::metadata(uint32_t timestamp) const {
   std::vector<RtmpAmf0::Property> props;
   if (video_) {

@@ -49,6 +49,9 @@ class FlvTagBuilder {
   bool packet(const Frame& frame, std::vector<RtmpMediaMessage>& out, std::string& error);
 
   RtmpMediaMessage metadata(uint32_t timestamp) const;
+  // What flvenc's trailer writes for H.264 (an AVC end-of-sequence tag at the last video DTS); nullopt for
+  // other video or none.
+  std::optional<RtmpMediaMessage> endOfSequence(uint32_t timestamp) const;
 
  private:
   bool sequenceHeader(AVMediaType kind, uint32_t timestamp, std::vector<RtmpMediaMessage>& out, std::string& error) const;

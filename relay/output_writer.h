@@ -1,16 +1,20 @@
 #pragma once
-// Publishes one venue to one endpoint over RTMP(S), one connection per session: subscribe to the venue
-// hub (which primes the queue with the cached GOP), open the FLV muxer with the venue's codec
-// parameters, then write packets as they come. Runs on its own thread; a stall or error here ends only
-// this output's session, never the venue or its sibling outputs.
-#include <atomic>
+// Publishes one venue to one endpoint, one connection per session: subscribe to the venue hub (which primes
+// the queue with the cached GOP), wait for the first keyframe, then publish it and what follows. rtmp://
+// endpoints are published by the native RTMP client on the data plane, rtmps:// (and codecs only
+// libavformat's FLV muxer writes) through libavformat on this output's thread. Runs on the supervisor's
+// thread; a stall or error here ends only this output's session, never the venue or its sibling outputs.
+#include <boost/asio/io_context.hpp>
+
 #include <chrono>
 #include <memory>
 #include <string>
 
 #include "config/config.h"
 #include "config/push_target.h"
+#include "config/redaction.h"
 #include "ingest/session.h"
+#include "relay/output_session.h"
 #include "relay/packet_queue.h"
 #include "relay/venue_hub.h"
 
@@ -21,17 +25,15 @@ class OutputWriter {
   struct Options {
     std::chrono::milliseconds connectLimit{10'000};  // TCP + RTMP handshake + publish
     std::chrono::milliseconds writeStall{3'000};     // one write blocked this long: the peer stalled
-    std::chrono::milliseconds stopGrace{1'000};      // time for a clean trailer + close on shutdown
+    std::chrono::milliseconds stopGrace{1'000};      // time for a clean end of stream + close on shutdown
     std::chrono::milliseconds confirmAfter{1'000};   // data accepted this long: the publish holds
     int64_t rwTimeoutUs = 5'000'000;
-    int sendBufferBytes = 128 * 1024;
+    int sendBufferBytes = 128 * 1024;  // small, so a stalled endpoint blocks a write within seconds
     PacketQueue::Limits queue{};
+    boost::asio::io_context* dataPlane = nullptr;  // null: every endpoint goes through libavformat
+    std::shared_ptr<const config::SecretScrubber> scrubber;  // for what endpoints say back
   };
-  struct Counters {
-    std::atomic<uint64_t> packets{0};
-    std::atomic<uint64_t> bytes{0};
-    std::atomic<uint64_t> sessions{0};
-  };
+  using Counters = OutputCounters;
 
   OutputWriter(const config::OutputConfig& output, std::shared_ptr<VenueHub> hub, Options options);
 
@@ -43,13 +45,10 @@ class OutputWriter {
   PacketQueue::Stats queueStats() const { return queue_->stats(); }
 
  private:
-  ingest::SessionOutcome writeFailure(int err, bool stalled, bool wasLive) const;
+  bool publishesNatively(const ingest::StreamSet& layout) const;
 
   std::string id_;
-  config::PushTarget target_;
-  bool rtmps_;
-  bool tlsVerify_;
-  std::string caFile_;
+  config::OutputConfig output_;
   std::shared_ptr<VenueHub> hub_;
   Options options_;
   std::shared_ptr<PacketQueue> queue_;

@@ -6,6 +6,7 @@ void PacketQueue::push(const ingest::PacketPtr& packet) {
   {
     std::lock_guard lock(mu_);
     pushLocked(packet);
+    if (onReady_) return fireReadyLocked();
   }
   ready_.notify_one();
 }
@@ -15,8 +16,15 @@ void PacketQueue::pushAll(const std::vector<ingest::PacketPtr>& packets) {
   {
     std::lock_guard lock(mu_);
     for (const auto& p : packets) pushLocked(p);
+    if (onReady_) return fireReadyLocked();
   }
   ready_.notify_one();
+}
+
+void PacketQueue::fireReadyLocked() {
+  if (!readyArmed_ || packets_.empty()) return;
+  readyArmed_ = false;
+  onReady_();
 }
 
 void PacketQueue::pushLocked(const ingest::PacketPtr& packet) {
@@ -66,6 +74,25 @@ ingest::PacketPtr PacketQueue::pop(std::chrono::milliseconds wait) {
   packets_.pop_front();
   bytes_ -= static_cast<size_t>(p->size());
   return p;
+}
+
+size_t PacketQueue::popAvailable(std::vector<ingest::PacketPtr>& out, size_t max) {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (; n < max && !packets_.empty(); ++n) {
+    bytes_ -= static_cast<size_t>(packets_.front()->size());
+    out.push_back(std::move(packets_.front()));
+    packets_.pop_front();
+  }
+  if (packets_.empty()) readyArmed_ = true;
+  return n;
+}
+
+void PacketQueue::setReadyCallback(std::function<void()> onReady) {
+  std::lock_guard lock(mu_);
+  onReady_ = std::move(onReady);
+  readyArmed_ = true;
+  if (onReady_) fireReadyLocked();
 }
 
 void PacketQueue::reset() {

@@ -3,10 +3,13 @@
 // Bounded by media duration and bytes; on overflow it drops whole GOPs from the front, and if no later
 // keyframe is queued it drops everything and restarts at the next keyframe, so the writer never
 // resumes mid-GOP. Drops are counted, not logged per packet.
+// The consumer either waits in pop() (a writer thread) or, on an event loop, takes what is there with
+// popAvailable() and is told by the ready callback when more arrives (no thread handoff per packet).
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <vector>
 
@@ -34,6 +37,12 @@ class PacketQueue {
   void pushAll(const std::vector<ingest::PacketPtr>& packets);
   // Waits up to `wait`; null on timeout.
   ingest::PacketPtr pop(std::chrono::milliseconds wait);
+  // Moves up to `max` packets into `out` without waiting; returns how many. Once it leaves the queue empty,
+  // the next push fires the ready callback (once).
+  size_t popAvailable(std::vector<ingest::PacketPtr>& out, size_t max);
+  // Called on the pushing thread, under the queue's lock: it must only schedule work (e.g. asio::post),
+  // never block or touch this queue. Fires at once if packets are already queued. Empty to stop.
+  void setReadyCallback(std::function<void()> onReady);
   // Empties the queue; the next accepted packet must be a keyframe.
   void reset();
   Stats stats() const;
@@ -41,6 +50,7 @@ class PacketQueue {
  private:
   void pushLocked(const ingest::PacketPtr& packet);
   void trimLocked();
+  void fireReadyLocked();
 
   Limits limits_{};
   mutable std::mutex mu_;
@@ -49,6 +59,8 @@ class PacketQueue {
   size_t bytes_ = 0;
   bool waitingForKey_ = true;
   bool overflowed_ = false;
+  std::function<void()> onReady_;
+  bool readyArmed_ = false;  // the consumer has found the queue empty and waits for the callback
   uint64_t dropped_ = 0;
   uint64_t overflows_ = 0;
 };

@@ -5,9 +5,17 @@
 
 #include <map>
 
+#include "config/config_secrets.h"
+
 namespace venuecast::relay {
 
-Relay::Relay(boost::asio::io_context& io, const config::Config& config) : io_(io), reportTimer_(io) {
+Relay::Relay(boost::asio::io_context& io, const config::Config& config)
+    : io_(io), reportTimer_(io), dataPlane_(std::make_unique<DataPlane>()) {
+  auto scrubber = std::make_shared<config::SecretScrubber>();
+  config::addConfigSecrets(*scrubber, config);
+  OutputWriter::Options outputOptions;
+  outputOptions.dataPlane = &dataPlane_->io();
+  outputOptions.scrubber = scrubber;
   std::map<std::string, std::shared_ptr<VenueHub>> byId;
   for (const auto& venue : config.venues) {
     auto hub = std::make_shared<VenueHub>(venue.id);
@@ -20,7 +28,7 @@ Relay::Relay(boost::asio::io_context& io, const config::Config& config) : io_(io
         io_, "venue " + venue.id, [raw](ingest::SessionControl& c) { return raw->runSession(c); }));
   }
   for (const auto& output : config.outputs) {
-    auto writer = std::make_shared<OutputWriter>(output, byId.at(output.venue), OutputWriter::Options{});
+    auto writer = std::make_shared<OutputWriter>(output, byId.at(output.venue), outputOptions);
     writers_.push_back(writer);
     supervisors_.push_back(std::make_shared<SessionSupervisor>(
         io_, "output " + output.id, [writer](ingest::SessionControl& c) { return writer->runSession(c); }));

@@ -1,6 +1,6 @@
 #pragma once
 // The assembled relay: one hub + pull source per venue, one writer per output, each source and output
-// kept alive by its own supervisor on the shared control plane.
+// kept alive by its own supervisor on the shared control plane; the outputs' sockets on the data plane.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/redaction.h"
 #include "ingest/pull_source.h"
+#include "relay/data_plane.h"
 #include "relay/output_writer.h"
 #include "relay/session_supervisor.h"
 #include "relay/venue_hub.h"
@@ -34,6 +36,9 @@ class Relay {
   std::vector<std::shared_ptr<SessionSupervisor>> supervisors_;
   std::vector<uint64_t> reportedDrops_;
   boost::asio::steady_timer reportTimer_;
+  // Declared last so it stops first: by then every session has ended (join), and no handler of its can
+  // outlive the writers it refers to.
+  std::unique_ptr<DataPlane> dataPlane_;
 };
 
 }  // namespace venuecast::relay

@@ -41,6 +41,12 @@ void RtmpPublisher::setErrorHandler(Handler handler) {
   });
 }
 
+void RtmpPublisher::setIdleHandler(std::function<void()> handler) {
+  asio::dispatch(strand_, [self = shared_from_this(), h = std::move(handler)]() mutable {
+    self->idleHandler_ = std::move(h);
+  });
+}
+
 void RtmpPublisher::asyncPublish(Target target, Handler handler) {
   asio::dispatch(strand_, [self = shared_from_this(), t = std::move(target), h = std::move(handler)]() mutable {
     if (self->state() != State::Idle) {
@@ -199,6 +205,7 @@ void RtmpPublisher::onWrite(const error_code& ec, std::size_t n) {
   if (ec) return fail("write failed: " + ec.message());
   messagesWritten_.fetch_add(batch_.media, std::memory_order_relaxed);
   if (sendQueue_.hasQueued()) return doWrite();
+  if (state() == State::Live && idleHandler_) return idleHandler_();
   if (state() == State::Closing && !shutdownSent_) {
     // All sent, FCUnpublish and deleteStream included: FIN, then the read loop waits for the server's.
     shutdownSent_ = true;
@@ -286,6 +293,7 @@ void RtmpPublisher::fail(const std::string& error) {
 
 void RtmpPublisher::hardClose() {
   ++deadlineGeneration_;
+  idleHandler_ = {};
   error_code ignored;
   deadline_.cancel();
   stallTimer_.cancel();

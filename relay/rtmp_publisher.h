@@ -58,6 +58,12 @@ class RtmpPublisher : public std::enable_shared_from_this<RtmpPublisher> {
   // Called once, when the session fails after publishing started (not for failures asyncPublish reports, nor
   // after close()). Set it before asyncPublish.
   void setErrorHandler(Handler handler);
+  // Called on the strand each time everything sent so far has been written while Live (the socket took it
+  // all): a producer that feeds one batch at a time resumes here. Set it before asyncPublish.
+  void setIdleHandler(std::function<void()> handler);
+  // The strand everything runs on: a producer that posts here may call send() without a hop.
+  using Executor = boost::asio::strand<boost::asio::io_context::executor_type>;
+  const Executor& executor() const { return strand_; }
   void asyncPublish(Target target, Handler handler);
   // Queues media (type 8/9/18, on message stream id of the publish). Before Live it is held until publishing
   // starts; after a failure or close it is dropped.
@@ -114,6 +120,7 @@ class RtmpPublisher : public std::enable_shared_from_this<RtmpPublisher> {
   uint64_t deadlineGeneration_ = 0;  // a fired timer whose handler was already queued must not act
   std::optional<RtmpPublishProtocol> protocol_;
   Handler publishHandler_, errorHandler_, closeHandler_;
+  std::function<void()> idleHandler_;
   std::string phase_;  // before the protocol runs: what the connect deadline interrupts
 
   std::vector<uint8_t> handshake_;

@@ -91,6 +91,49 @@ TEST(PushTargetTest, BadServerUrlThrowsWithoutLeakingTheKey) {
   }
 }
 
+TEST(RtmpEndpointTest, KeyedServerUsesTheKeyVerbatim) {
+  const RtmpEndpoint e = resolveRtmpEndpoint("rtmp://live-push.bilivideo.com/live-bvc/", kBiliKey);
+  EXPECT_EQ(e.host, "live-push.bilivideo.com");
+  EXPECT_EQ(e.port, 1935);
+  EXPECT_EQ(e.app, "live-bvc");
+  EXPECT_EQ(e.tcUrl, "rtmp://live-push.bilivideo.com:1935/live-bvc");
+  EXPECT_EQ(e.playpath, kBiliKey);
+}
+
+// The same split as libavformat 5.1's rtmpproto (the table in notes/ffmpeg-rtmp.md §1).
+TEST(RtmpEndpointTest, KeylessUrlIsSplitAsLibavformatSplitsIt) {
+  struct Case {
+    const char* url;
+    const char* app;
+    const char* playpath;
+    const char* tcUrl;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"rtmp://127.0.0.1:1936/forum/chengdu", "forum", "chengdu", "rtmp://127.0.0.1:1936/forum"},
+           {"rtmp://h/live-bvc/?streamname=live_1_2&key=ab", "live-bvc", "?streamname=live_1_2&key=ab",
+            "rtmp://h:1935/live-bvc"},
+           {"rtmp://h/live-bvc?streamname=x", "live-bvc?streamname=x", "", "rtmp://h:1935/live-bvc?streamname=x"},
+           {"rtmp://h/live/abc/def?x=1", "live/abc", "def?x=1", "rtmp://h:1935/live/abc"},
+           {"rtmp://h/app/inst:name/x", "app", "inst:name/x", "rtmp://h:1935/app"},
+           {"rtmp://h/app", "app", "", "rtmp://h:1935/app"},
+           {"rtmp://h/app/", "app", "", "rtmp://h:1935/app"},
+           {"rtmp://h", "", "", "rtmp://h:1935/"},
+           {"rtmp://h/app/clip.flv", "app", "clip", "rtmp://h:1935/app"},
+           {"rtmp://h/app/clip.mp4", "app", "mp4:clip.mp4", "rtmp://h:1935/app"},
+           {"rtmp://h/ondemand/a/b", "ondemand", "a/b", "rtmp://h:1935/ondemand"},
+           {"rtmp://[::1]:1936/forum/dalian", "forum", "dalian", "rtmp://[::1]:1936/forum"},
+       }) {
+    SCOPED_TRACE(c.url);
+    const RtmpEndpoint e = resolveRtmpEndpoint(c.url, "");
+    EXPECT_EQ(e.app, c.app);
+    EXPECT_EQ(e.playpath, c.playpath);
+    EXPECT_EQ(e.tcUrl, c.tcUrl);
+  }
+  EXPECT_EQ(resolveRtmpEndpoint("rtmp://[::1]:1936/forum/dalian", "").host, "::1");
+  EXPECT_EQ(resolveRtmpEndpoint("rtmp://[::1]:1936/forum/dalian", "").port, 1936);
+  EXPECT_THROW(resolveRtmpEndpoint("http://h/app", ""), std::invalid_argument);
+}
+
 TEST(RtmpUrlTest, ParsesParts) {
   const auto url = parseRtmpUrl("rtmp://127.0.0.1:1935/venue/chengdu?x=1");
   ASSERT_TRUE(url);

@@ -95,7 +95,8 @@ struct Tag {
 };
 
 // flvenc's output for the same streams and packets (bitexact: no "encoder" entry; no_duration_filesize).
-std::vector<Tag> flvenc(const AVCodecParameters* v, const AVCodecParameters* a, const std::vector<In>& packets) {
+std::vector<Tag> flvenc(const AVCodecParameters* v, const AVCodecParameters* a, const std::vector<In>& packets,
+                        bool sequenceEnd = false) {
   AVFormatContext* oc = nullptr;
   EXPECT_GE(avformat_alloc_output_context2(&oc, nullptr, "flv", nullptr), 0);
   ingest::AvOutputContextPtr owner(oc);
@@ -112,7 +113,7 @@ std::vector<Tag> flvenc(const AVCodecParameters* v, const AVCodecParameters* a, 
   }
   EXPECT_GE(avio_open_dyn_buf(&oc->pb), 0);
   ingest::AvDictionary opts;
-  opts.set("flvflags", "no_duration_filesize+no_sequence_end");
+  opts.set("flvflags", sequenceEnd ? "no_duration_filesize" : "no_duration_filesize+no_sequence_end");
   EXPECT_GE(avformat_write_header(oc, opts.slot()), 0);
   for (const auto& in : packets) {
     auto pkt = makeAvPacket(in);
@@ -188,6 +189,26 @@ TEST(FlvTagBuilder, AvccH264AndAacMatchFlvenc) {
                       {AVMEDIA_TYPE_VIDEO, lengthPrefixed(kP), 33, 133},
                       {AVMEDIA_TYPE_VIDEO, lengthPrefixed(kP), 66, 66},
                       {AVMEDIA_TYPE_AUDIO, Bytes(180, 0x22), 21, 21}});
+}
+
+TEST(FlvTagBuilder, EndOfSequenceMatchesFlvencsTrailer) {
+  Bytes avcc;
+  std::string error;
+  ASSERT_TRUE(FlvTagH264::avcc(cat({startCode(kHighSps), startCode(kHighPps)}), avcc, error)) << error;
+  auto v = videoPar(avcc);
+  auto a = audioPar(AV_CODEC_ID_AAC, 48000, kAsc);
+  const std::vector<In> packets = {{AVMEDIA_TYPE_VIDEO, lengthPrefixed(kIdr), 0, 33, true},
+                                   {AVMEDIA_TYPE_VIDEO, lengthPrefixed(kP), 33, 66},
+                                   {AVMEDIA_TYPE_AUDIO, Bytes(180, 0x22), 40, 40}};
+  const auto ref = flvenc(v.get(), a.get(), packets, true);
+  ASSERT_FALSE(ref.empty());
+  FlvTagBuilder builder(v.get(), a.get());
+  const auto eos = builder.endOfSequence(33);  // flvenc: the video stream's last DTS
+  ASSERT_TRUE(eos);
+  EXPECT_EQ(eos->type, ref.back().type);
+  EXPECT_EQ(eos->timestamp, ref.back().ts);
+  EXPECT_EQ(bodyOf(*eos), ref.back().body);
+  EXPECT_FALSE(FlvTagBuilder(nullptr, a.get()).endOfSequence(0)) << "no video, no end of sequence";
 }
 
 TEST(FlvTagBuilder, AnnexBExtradataAndPayloadsMatchFlvenc) {

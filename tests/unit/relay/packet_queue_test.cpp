@@ -85,5 +85,29 @@ TEST(PacketQueue, ResetEmptiesAndWaitsForAKeyframeAgain) {
   EXPECT_EQ(q.stats().queuedPackets, 0u);
 }
 
+TEST(PacketQueue, ReadyCallbackFiresOncePerEmptyingAndPopAvailableTakesWhatIsThere) {
+  PacketQueue q;
+  int fired = 0;
+  q.push(video(0, true));
+  q.setReadyCallback([&] { ++fired; });
+  EXPECT_EQ(fired, 1) << "packets already queued: fire at once";
+  q.push(audio(10));
+  EXPECT_EQ(fired, 1) << "not re-armed until the consumer found the queue empty";
+  std::vector<ingest::PacketPtr> got;
+  EXPECT_EQ(q.popAvailable(got, 1), 1u);
+  EXPECT_EQ(q.popAvailable(got, 8), 1u);
+  EXPECT_EQ(got.size(), 2u);
+  EXPECT_EQ(q.stats().queuedBytes, 0u);
+  EXPECT_EQ(q.popAvailable(got, 8), 0u);
+  q.push(video(33));
+  q.push(audio(40));
+  EXPECT_EQ(fired, 2) << "one callback for a burst";
+  q.setReadyCallback({});
+  EXPECT_EQ(q.popAvailable(got, 8), 2u);
+  q.push(video(66));
+  EXPECT_EQ(fired, 2) << "no callback once cleared";
+  EXPECT_EQ(q.pop(milliseconds(0))->dts(), 66'000);
+}
+
 }  // namespace
 }  // namespace venuecast::relay

@@ -1,0 +1,237 @@
+#include "relay/native_output_session.h"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+
+#include "relay/flv_tag_builder.h"
+#include "relay/output_timeline.h"
+
+namespace venuecast::relay {
+
+using ingest::MediaKind;
+using ingest::PacketPtr;
+using ingest::SessionOutcome;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// At most this many packets per write: a backlog (the cached GOP) still goes out in a few large writes.
+constexpr std::size_t kPacketsPerBatch = 64;
+// How often the waiting thread looks at the stop flag (a stop request does not wake it).
+constexpr std::chrono::milliseconds kStopPoll{200};
+
+// What the data plane reports to the waiting session thread.
+class SessionEvents {
+ public:
+  void published(std::string error) {
+    std::lock_guard lock(mu_);
+    publishResult_ = std::move(error);
+    cv_.notify_all();
+  }
+  void ended(SessionOutcome outcome) {
+    std::lock_guard lock(mu_);
+    if (!ended_) ended_ = std::move(outcome);
+    cv_.notify_all();
+  }
+  void closed() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    cv_.notify_all();
+  }
+  std::optional<std::string> waitPublished(Clock::duration d) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, d, [&] { return publishResult_.has_value(); });
+    return publishResult_;
+  }
+  std::optional<SessionOutcome> waitEnded(Clock::duration d) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, d, [&] { return ended_.has_value(); });
+    return ended_;
+  }
+  std::atomic<bool> confirmed{false};  // the session announced itself live
+
+  bool waitClosed(Clock::duration d) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, d, [&] { return closed_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<std::string> publishResult_;
+  std::optional<SessionOutcome> ended_;
+  bool closed_ = false;
+};
+
+// Moves packets from the output's queue into the publisher, on the publisher's strand: when the queue says
+// packets arrived, or when the socket has taken everything sent so far. While a write is outstanding it
+// leaves packets in the queue, so a slow endpoint's backlog is bounded (and GOP-dropped) there.
+class Pump : public std::enable_shared_from_this<Pump> {
+ public:
+  // The queue and counters belong to the OutputWriter, which outlives the data plane's handlers.
+  Pump(const OutputSessionContext& ctx, std::shared_ptr<RtmpPublisher> publisher, std::shared_ptr<SessionEvents> events)
+      : queue_(ctx.queue),
+        counters_(ctx.counters),
+        first_(ctx.first),
+        layout_(ctx.first->streams),
+        builder_(layout_->video.get(), layout_->audio.get()),
+        publisher_(std::move(publisher)),
+        events_(std::move(events)) {}
+
+  // Thread-safe. The header and the first packet go out, then the queue feeds the publisher.
+  void start() {
+    boost::asio::post(publisher_->executor(), [self = shared_from_this()] {
+      std::vector<RtmpMediaMessage> messages;
+      std::string error;
+      if (!self->builder_.header(messages, error)) return self->end(SessionOutcome::failed("cannot build FLV header: " + error));
+      if (!self->add(std::exchange(self->first_, nullptr), messages)) return;
+      self->publisher_->send(std::move(messages));
+      self->queue_.setReadyCallback([weak = self->weak_from_this()] {
+        if (auto pump = weak.lock()) pump->schedule();
+      });
+    });
+  }
+
+  void drain() {
+    scheduled_.store(false, std::memory_order_relaxed);
+    if (finished_ || publisher_->writePending()) return;  // the publisher's idle handler resumes
+    batch_.clear();
+    if (queue_.popAvailable(batch_, kPacketsPerBatch) == 0) return;
+    std::vector<RtmpMediaMessage> messages;
+    messages.reserve(batch_.size() + 2);
+    for (const auto& p : batch_) {
+      if (!p->streams->sameLayout(*layout_)) {
+        if (!messages.empty()) publisher_->send(std::move(messages));
+        return end(venueChangedCodecs(*p->streams));
+      }
+      if (!add(p, messages)) return;
+    }
+    batch_.clear();  // the messages keep what they need of the packets
+    if (!messages.empty()) publisher_->send(std::move(messages));
+  }
+
+  // Thread-safe: stop feeding, end the stream as flvenc's trailer does, close gracefully.
+  void finish() {
+    boost::asio::post(publisher_->executor(), [self = shared_from_this()] {
+      self->finished_ = true;
+      if (auto eos = self->builder_.endOfSequence(static_cast<uint32_t>(self->lastVideoDtsMs_))) {
+        self->publisher_->send(std::move(*eos));
+      }
+      self->publisher_->close([events = self->events_](const std::string&) { events->closed(); });
+    });
+  }
+
+  void end(SessionOutcome outcome) {
+    finished_ = true;
+    events_->ended(std::move(outcome));
+  }
+
+ private:
+  void schedule() {
+    if (scheduled_.exchange(true, std::memory_order_relaxed)) return;
+    boost::asio::post(publisher_->executor(), [self = shared_from_this()] { self->drain(); });
+  }
+
+  bool add(const PacketPtr& p, std::vector<RtmpMediaMessage>& out) {
+    int64_t dts = 0, pts = 0;
+    if (!layout_->get(p->kind) || !timeline_.map(p->kind, p->dts(), p->pts(), dts, pts)) return true;
+    const AVMediaType kind = p->kind == MediaKind::Video ? AVMEDIA_TYPE_VIDEO : AVMEDIA_TYPE_AUDIO;
+    std::string error;
+    if (!builder_.packet({kind, p->av.get(), dts, pts, p}, out, error)) {
+      end(SessionOutcome::failed("cannot build an FLV tag: " + error));
+      return false;
+    }
+    if (p->kind == MediaKind::Video) lastVideoDtsMs_ = dts;
+    counters_.packets.fetch_add(1, std::memory_order_relaxed);
+    counters_.bytes.fetch_add(static_cast<uint64_t>(p->size()), std::memory_order_relaxed);
+    return true;
+  }
+
+  PacketQueue& queue_;
+  OutputCounters& counters_;
+  PacketPtr first_;
+  const ingest::StreamSetPtr layout_;  // owns the codec parameters the builder reads
+  FlvTagBuilder builder_;
+  OutputTimeline timeline_;
+  std::shared_ptr<RtmpPublisher> publisher_;
+  std::shared_ptr<SessionEvents> events_;
+  std::vector<PacketPtr> batch_;
+  std::atomic<bool> scheduled_{false};
+  bool finished_ = false;  // strand only
+  int64_t lastVideoDtsMs_ = 0;
+};
+
+bool startsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+SessionOutcome publisherFailure(const std::string& error, bool wasLive, std::chrono::milliseconds stallLimit) {
+  if (startsWith(error, "endpoint stalled")) return endpointStalled(stallLimit);
+  if (startsWith(error, "server closed the connection") || error.find("Broken pipe") != std::string::npos ||
+      error.find("Connection reset") != std::string::npos) {
+    return endpointClosed(wasLive, " (" + error + ")");
+  }
+  return SessionOutcome::failed(error);
+}
+
+}  // namespace
+
+SessionOutcome runNativeOutputSession(const NativeOutputSetup& setup, boost::asio::io_context& dataPlane,
+                                      const OutputSessionContext& ctx) {
+  ingest::SessionControl& control = ctx.control;
+  auto scrub = [&](const std::string& text) { return setup.scrubber ? setup.scrubber->scrub(text) : text; };
+  auto events = std::make_shared<SessionEvents>();
+  auto publisher = RtmpPublisher::create(dataPlane, setup.publisher);
+  auto pump = std::make_shared<Pump>(ctx, publisher, events);
+  publisher->setErrorHandler([events, stall = setup.publisher.writeStall, scrubber = setup.scrubber](const std::string& e) {
+    events->ended(publisherFailure(scrubber ? scrubber->scrub(e) : e, events->confirmed.load(), stall));
+  });
+  publisher->setIdleHandler([weak = std::weak_ptr<Pump>(pump)] {
+    if (auto p = weak.lock()) p->drain();
+  });
+
+  // Everything a session started must be over before this returns: the queue stops calling us, and the
+  // connection is closed (gracefully, bounded by its close timeout).
+  auto finish = [&](SessionOutcome outcome) {
+    ctx.queue.setReadyCallback({});
+    pump->finish();
+    events->waitClosed(setup.publisher.closeTimeout + std::chrono::milliseconds(500));
+    return outcome;
+  };
+
+  publisher->asyncPublish(setup.target, [events](const std::string& e) { events->published(e); });
+  std::optional<std::string> published;
+  while (!(published = events->waitPublished(kStopPoll))) {
+    if (control.stopRequested()) return finish(SessionOutcome::stopped());
+  }
+  if (!published->empty()) {
+    if (control.stopRequested()) return SessionOutcome::stopped();
+    return SessionOutcome::failed("cannot publish: " + scrub(*published));
+  }
+
+  ctx.counters.sessions.fetch_add(1, std::memory_order_relaxed);
+  const auto connectedAt = Clock::now();
+  const std::string started = ctx.describeStart(connectedAt);
+  // Some endpoints accept the publish and drop it a moment later (a wrong key, a deny rule): "live" is
+  // announced once the endpoint has taken our data for a while.
+  spdlog::debug("output {}: publish accepted, {}", ctx.id, started);
+  pump->start();
+  std::optional<SessionOutcome> ended;
+  while (!control.stopRequested()) {
+    const auto confirmAt = connectedAt + ctx.confirmAfter;
+    const auto now = Clock::now();
+    const bool announced = events->confirmed.load();
+    const auto wait = announced ? Clock::duration(kStopPoll) : std::clamp<Clock::duration>(confirmAt - now, {}, kStopPoll);
+    if ((ended = events->waitEnded(wait))) break;
+    if (!announced && Clock::now() >= confirmAt && publisher->messagesWritten() > 0) {
+      events->confirmed.store(true);
+      control.reportLive(started);
+    }
+  }
+  if (!ended) return finish(SessionOutcome::stopped());
+  return finish(std::move(*ended));
+}
+
+}  // namespace venuecast::relay
