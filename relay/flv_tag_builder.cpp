@@ -5,7 +5,7 @@
 
 #include "relay/flv_tag_audio.h"
 #include "relay/flv_tag_h264.h"
-#include "relay/rtmp_amf0.h"
+#include "rtmp/rtmp_amf0.h"
 
 namespace venuecast::relay {
 namespace {
@@ -29,13 +29,13 @@ std::shared_ptr<const void> payloadOwner(const AVPacket& pkt) {
 }
 
 // A message whose body is prefix + a new buffer (converted or copied payload).
-void ownPayload(RtmpMediaMessage& m, std::vector<uint8_t> bytes) {
+void ownPayload(rtmp::RtmpMediaMessage& m, std::vector<uint8_t> bytes) {
   auto holder = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
   m.payload = std::span<const uint8_t>(holder->data(), holder->size());
   m.owner = std::move(holder);
 }
 
-RtmpAmf0::Property number(const char* key, double v) { return {key, RtmpAmf0::Value::makeNumber(v)}; }
+rtmp::RtmpAmf0::Property number(const char* key, double v) { return {key, rtmp::RtmpAmf0::Value::makeNumber(v)}; }
 
 }  // namespace
 
@@ -54,15 +54,15 @@ FlvTagBuilder::FlvTagBuilder(const AVCodecParameters* video, const AVCodecParame
   audioConfigPending_ = audio_ && audio_->codec_id == AV_CODEC_ID_AAC && audioExtradata_.empty();
 }
 
-std::optional<RtmpMediaMessage> FlvTagBuilder::endOfSequence(uint32_t timestamp) const {
+std::optional<rtmp::RtmpMediaMessage> FlvTagBuilder::endOfSequence(uint32_t timestamp) const {
   if (!video_ || video_->codec_id != AV_CODEC_ID_H264) return std::nullopt;
   constexpr uint8_t kAvcEndOfSequence = 2;
-  return RtmpMediaMessage::owning(RtmpMediaMessage::kVideo, timestamp,
+  return rtmp::RtmpMediaMessage::owning(rtmp::RtmpMediaMessage::kVideo, timestamp,
                                   {kKeyFrame | kCodecH264, kAvcEndOfSequence, 0, 0, 0});
 }
 
-RtmpMediaMessage FlvTagBuilder::metadata(uint32_t timestamp) const {
-  std::vector<RtmpAmf0::Property> props;
+rtmp::RtmpMediaMessage FlvTagBuilder::metadata(uint32_t timestamp) const {
+  std::vector<rtmp::RtmpAmf0::Property> props;
   if (video_) {
     props.push_back(number("width", video_->width));
     props.push_back(number("height", video_->height));
@@ -74,33 +74,33 @@ RtmpMediaMessage FlvTagBuilder::metadata(uint32_t timestamp) const {
     props.push_back(number("audiodatarate", static_cast<double>(audio_->bit_rate) / 1024.0));
     props.push_back(number("audiosamplerate", audio_->sample_rate));
     props.push_back(number("audiosamplesize", audio_->codec_id == AV_CODEC_ID_PCM_U8 ? 8 : 16));
-    props.push_back({"stereo", RtmpAmf0::Value::makeBoolean(audio_->ch_layout.nb_channels == 2)});
+    props.push_back({"stereo", rtmp::RtmpAmf0::Value::makeBoolean(audio_->ch_layout.nb_channels == 2)});
     props.push_back(number("audiocodecid", soundFormat_ >> 4));
   }
-  if (!encoder_.empty()) props.push_back({"encoder", RtmpAmf0::Value::makeString(encoder_)});
+  if (!encoder_.empty()) props.push_back({"encoder", rtmp::RtmpAmf0::Value::makeString(encoder_)});
   // Over RTMP a script tag goes out as @setDataFrame(name, data): servers store it and hand it to players.
   std::vector<uint8_t> body;
-  RtmpAmf0::encodeString("@setDataFrame", body);
-  RtmpAmf0::encodeString("onMetaData", body);
-  RtmpAmf0::encode(RtmpAmf0::Value::makeEcmaArray(std::move(props)), body);
-  return RtmpMediaMessage::owning(RtmpMediaMessage::kData, timestamp, std::move(body));
+  rtmp::RtmpAmf0::encodeString("@setDataFrame", body);
+  rtmp::RtmpAmf0::encodeString("onMetaData", body);
+  rtmp::RtmpAmf0::encode(rtmp::RtmpAmf0::Value::makeEcmaArray(std::move(props)), body);
+  return rtmp::RtmpMediaMessage::owning(rtmp::RtmpMediaMessage::kData, timestamp, std::move(body));
 }
 
-bool FlvTagBuilder::sequenceHeader(AVMediaType kind, uint32_t ts, std::vector<RtmpMediaMessage>& out,
+bool FlvTagBuilder::sequenceHeader(AVMediaType kind, uint32_t ts, std::vector<rtmp::RtmpMediaMessage>& out,
                                    std::string& error) const {
-  RtmpMediaMessage m;
+  rtmp::RtmpMediaMessage m;
   m.timestamp = ts;
   if (kind == AVMEDIA_TYPE_VIDEO) {
     if (!video_ || video_->codec_id != AV_CODEC_ID_H264) return true;  // FLV1 has none
     std::vector<uint8_t> record;
     if (!FlvTagH264::avcc(videoExtradata_, record, error)) return false;
-    m.type = RtmpMediaMessage::kVideo;
+    m.type = rtmp::RtmpMediaMessage::kVideo;
     m.prefix = {kKeyFrame | kCodecH264, kAvcSequenceHeader, 0, 0, 0};
     m.prefixSize = 5;
     ownPayload(m, std::move(record));
   } else {
     if (!audio_ || audio_->codec_id != AV_CODEC_ID_AAC || audioExtradata_.empty()) return true;
-    m.type = RtmpMediaMessage::kAudio;
+    m.type = rtmp::RtmpMediaMessage::kAudio;
     m.prefix = {soundFormat_, kAacSequenceHeader};
     m.prefixSize = 2;
     ownPayload(m, audioExtradata_);
@@ -109,7 +109,7 @@ bool FlvTagBuilder::sequenceHeader(AVMediaType kind, uint32_t ts, std::vector<Rt
   return true;
 }
 
-bool FlvTagBuilder::header(std::vector<RtmpMediaMessage>& out, std::string& error, uint32_t timestamp) {
+bool FlvTagBuilder::header(std::vector<rtmp::RtmpMediaMessage>& out, std::string& error, uint32_t timestamp) {
   if (!unsupported_.empty()) {
     error = unsupported_;
     return false;
@@ -119,7 +119,7 @@ bool FlvTagBuilder::header(std::vector<RtmpMediaMessage>& out, std::string& erro
          sequenceHeader(AVMEDIA_TYPE_AUDIO, timestamp, out, error);
 }
 
-bool FlvTagBuilder::packet(const Frame& f, std::vector<RtmpMediaMessage>& out, std::string& error) {
+bool FlvTagBuilder::packet(const Frame& f, std::vector<rtmp::RtmpMediaMessage>& out, std::string& error) {
   const bool video = f.kind == AVMEDIA_TYPE_VIDEO;
   const AVCodecParameters* par = video ? video_ : audio_;
   if (!par || !f.packet || (!video && f.kind != AVMEDIA_TYPE_AUDIO)) {
@@ -143,7 +143,7 @@ bool FlvTagBuilder::packet(const Frame& f, std::vector<RtmpMediaMessage>& out, s
       if (!sequenceHeader(f.kind, ts, out, error)) return false;
     }
   }
-  RtmpMediaMessage m;
+  rtmp::RtmpMediaMessage m;
   m.timestamp = ts;
   m.payload = std::span<const uint8_t>(f.packet->data, static_cast<std::size_t>(f.packet->size));
   m.owner = f.owner ? f.owner : payloadOwner(*f.packet);
@@ -157,9 +157,9 @@ bool FlvTagBuilder::packet(const Frame& f, std::vector<RtmpMediaMessage>& out, s
   return true;
 }
 
-bool FlvTagBuilder::videoTag(const Frame& f, RtmpMediaMessage& m, std::string&) const {
+bool FlvTagBuilder::videoTag(const Frame& f, rtmp::RtmpMediaMessage& m, std::string&) const {
   const uint8_t frameType = (f.packet->flags & AV_PKT_FLAG_KEY) ? kKeyFrame : kInterFrame;
-  m.type = RtmpMediaMessage::kVideo;
+  m.type = rtmp::RtmpMediaMessage::kVideo;
   if (video_->codec_id != AV_CODEC_ID_H264) {
     m.prefix[0] = frameType | kCodecFlv1;
     m.prefixSize = 1;
@@ -174,13 +174,13 @@ bool FlvTagBuilder::videoTag(const Frame& f, RtmpMediaMessage& m, std::string&) 
   return true;
 }
 
-bool FlvTagBuilder::audioTag(const Frame& f, uint32_t ts, RtmpMediaMessage& m, std::vector<RtmpMediaMessage>& out,
+bool FlvTagBuilder::audioTag(const Frame& f, uint32_t ts, rtmp::RtmpMediaMessage& m, std::vector<rtmp::RtmpMediaMessage>& out,
                              std::string& error) {
   if (m.payload.empty()) {
     error = "empty audio packet";  // flvenc refuses these too
     return false;
   }
-  m.type = RtmpMediaMessage::kAudio;
+  m.type = rtmp::RtmpMediaMessage::kAudio;
   m.prefix[0] = soundFormat_;
   m.prefixSize = 1;
   if (audio_->codec_id != AV_CODEC_ID_AAC) return true;

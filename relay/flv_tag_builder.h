@@ -21,7 +21,7 @@ extern "C" {
 #include <string>
 #include <vector>
 
-#include "relay/rtmp_media_message.h"
+#include "rtmp/rtmp_media_message.h"
 
 namespace venuecast::relay {
 
@@ -43,20 +43,20 @@ class FlvTagBuilder {
   const std::string& unsupported() const { return unsupported_; }
 
   // What starts a connection, as flvenc's write_header: onMetaData, then the H.264 / AAC sequence headers.
-  bool header(std::vector<RtmpMediaMessage>& out, std::string& error, uint32_t timestamp = 0);
+  bool header(std::vector<rtmp::RtmpMediaMessage>& out, std::string& error, uint32_t timestamp = 0);
   // One packet: a sequence header first if it carries NEW_EXTRADATA that differs (flvenc does the same), or
   // if it is the first ADTS frame of an AAC stream without extradata; then the packet's own tag.
-  bool packet(const Frame& frame, std::vector<RtmpMediaMessage>& out, std::string& error);
+  bool packet(const Frame& frame, std::vector<rtmp::RtmpMediaMessage>& out, std::string& error);
 
-  RtmpMediaMessage metadata(uint32_t timestamp) const;
+  rtmp::RtmpMediaMessage metadata(uint32_t timestamp) const;
   // What flvenc's trailer writes for H.264 (an AVC end-of-sequence tag at the last video DTS); nullopt for
   // other video or none.
-  std::optional<RtmpMediaMessage> endOfSequence(uint32_t timestamp) const;
+  std::optional<rtmp::RtmpMediaMessage> endOfSequence(uint32_t timestamp) const;
 
  private:
-  bool sequenceHeader(AVMediaType kind, uint32_t timestamp, std::vector<RtmpMediaMessage>& out, std::string& error) const;
-  bool videoTag(const Frame& f, RtmpMediaMessage& m, std::string& error) const;
-  bool audioTag(const Frame& f, uint32_t ts, RtmpMediaMessage& m, std::vector<RtmpMediaMessage>& out, std::string& error);
+  bool sequenceHeader(AVMediaType kind, uint32_t timestamp, std::vector<rtmp::RtmpMediaMessage>& out, std::string& error) const;
+  bool videoTag(const Frame& f, rtmp::RtmpMediaMessage& m, std::string& error) const;
+  bool audioTag(const Frame& f, uint32_t ts, rtmp::RtmpMediaMessage& m, std::vector<rtmp::RtmpMediaMessage>& out, std::string& error);
 
   const AVCodecParameters* video_;
   const AVCodecParameters* audio_;

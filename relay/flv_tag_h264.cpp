@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "relay/rtmp_bytes.h"
+#include "rtmp/rtmp_bytes.h"
 
 namespace venuecast::relay {
 namespace {
@@ -75,7 +75,7 @@ bool FlvTagH264::startsWithStartCode(std::span<const uint8_t> d) {
 bool FlvTagH264::isAvccChain(std::span<const uint8_t> d) {
   std::size_t pos = 0;
   while (d.size() - pos >= 4) {
-    const uint32_t len = RtmpBytes::be32(d.data() + pos);
+    const uint32_t len = rtmp::RtmpBytes::be32(d.data() + pos);
     if (len == 0 || len > d.size() - pos - 4) return false;
     pos += 4 + len;
   }
@@ -97,7 +97,7 @@ std::vector<uint8_t> FlvTagH264::annexBToAvcc(std::span<const uint8_t> annexB) {
     }  // skips the start code's zeros and its 01
     if (nal >= end) break;
     const uint8_t* nalEnd = findStartCode(nal, end);
-    RtmpBytes::appendBe32(out, static_cast<uint32_t>(nalEnd - nal));
+    rtmp::RtmpBytes::appendBe32(out, static_cast<uint32_t>(nalEnd - nal));
     out.insert(out.end(), nal, nalEnd);
     nal = nalEnd;
   }
@@ -110,7 +110,7 @@ bool FlvTagH264::avcc(std::span<const uint8_t> extradata, std::vector<uint8_t>& 
     error = "H.264 extradata of " + std::to_string(extradata.size()) + " bytes has no SPS/PPS";
     return false;
   }
-  const bool annexB = RtmpBytes::be32(extradata.data()) == 1 || (extradata[0] == 0 && extradata[1] == 0 && extradata[2] == 1);
+  const bool annexB = rtmp::RtmpBytes::be32(extradata.data()) == 1 || (extradata[0] == 0 && extradata[1] == 0 && extradata[2] == 1);
   if (!annexB) {  // already an avcC record
     out.assign(extradata.begin(), extradata.end());
     return true;
@@ -121,7 +121,7 @@ bool FlvTagH264::avcc(std::span<const uint8_t> extradata, std::vector<uint8_t>& 
   const uint8_t* p = nals.data();
   const uint8_t* end = p + nals.size();
   while (end - p > 4) {
-    const auto size = std::min<std::size_t>(RtmpBytes::be32(p), static_cast<std::size_t>(end - p - 4));
+    const auto size = std::min<std::size_t>(rtmp::RtmpBytes::be32(p), static_cast<std::size_t>(end - p - 4));
     p += 4;
     const int type = p[0] & 0x1F;
     std::vector<uint8_t>* list = type == 7 ? &sps : type == 8 ? &pps : type == 13 ? &spsExt : nullptr;
@@ -132,7 +132,7 @@ bool FlvTagH264::avcc(std::span<const uint8_t> extradata, std::vector<uint8_t>& 
         error = "H.264 extradata has too many or too large parameter sets";
         return false;
       }
-      RtmpBytes::appendBe16(*list, static_cast<uint32_t>(size));
+      rtmp::RtmpBytes::appendBe16(*list, static_cast<uint32_t>(size));
       list->insert(list->end(), p, p + size);
     }
     p += size;

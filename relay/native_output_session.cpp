@@ -85,7 +85,7 @@ class Pump : public std::enable_shared_from_this<Pump> {
   // Thread-safe. The header and the first packet go out, then the queue feeds the publisher.
   void start() {
     boost::asio::post(publisher_->executor(), [self = shared_from_this()] {
-      std::vector<RtmpMediaMessage> messages;
+      std::vector<rtmp::RtmpMediaMessage> messages;
       std::string error;
       if (!self->builder_.header(messages, error)) return self->end(SessionOutcome::failed("cannot build FLV header: " + error));
       if (!self->add(std::exchange(self->first_, nullptr), messages)) return;
@@ -101,7 +101,7 @@ class Pump : public std::enable_shared_from_this<Pump> {
     if (finished_ || publisher_->writePending()) return;  // the publisher's idle handler resumes
     batch_.clear();
     if (queue_.popAvailable(batch_, kPacketsPerBatch) == 0) return;
-    std::vector<RtmpMediaMessage> messages;
+    std::vector<rtmp::RtmpMediaMessage> messages;
     messages.reserve(batch_.size() + 2);
     for (const auto& p : batch_) {
       if (!p->streams->sameLayout(*layout_)) {
@@ -136,7 +136,7 @@ class Pump : public std::enable_shared_from_this<Pump> {
     boost::asio::post(publisher_->executor(), [self = shared_from_this()] { self->drain(); });
   }
 
-  bool add(const PacketPtr& p, std::vector<RtmpMediaMessage>& out) {
+  bool add(const PacketPtr& p, std::vector<rtmp::RtmpMediaMessage>& out) {
     int64_t dts = 0, pts = 0;
     if (!layout_->get(p->kind) || !timeline_.map(p->kind, p->dts(), p->pts(), dts, pts)) return true;
     const AVMediaType kind = p->kind == MediaKind::Video ? AVMEDIA_TYPE_VIDEO : AVMEDIA_TYPE_AUDIO;

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 
-#include "relay/rtmp_bytes.h"
+#include "rtmp/rtmp_bytes.h"
 
 namespace venuecast::relay {
 
-using M = RtmpMessages;
+using M = rtmp::RtmpMessages;
 
 namespace {
 
@@ -26,15 +26,15 @@ double RtmpPublishProtocol::transaction(const char* method) {
   return txn;
 }
 
-void RtmpPublishProtocol::command(RtmpSendQueue& out, uint32_t csid, uint32_t streamId, std::vector<uint8_t> body) {
-  out.push({RtmpMediaMessage::owning(M::kAmf0Command, 0, std::move(body)), csid, streamId, 0, false});
+void RtmpPublishProtocol::command(rtmp::RtmpSendQueue& out, uint32_t csid, uint32_t streamId, std::vector<uint8_t> body) {
+  out.push({rtmp::RtmpMediaMessage::owning(M::kAmf0Command, 0, std::move(body)), csid, streamId, 0, false});
 }
 
-void RtmpPublishProtocol::control(RtmpSendQueue& out, uint8_t type, std::vector<uint8_t> body, uint32_t newChunkSize) {
-  out.push({RtmpMediaMessage::owning(type, 0, std::move(body)), kControlCsid, 0, newChunkSize, false});
+void RtmpPublishProtocol::control(rtmp::RtmpSendQueue& out, uint8_t type, std::vector<uint8_t> body, uint32_t newChunkSize) {
+  out.push({rtmp::RtmpMediaMessage::owning(type, 0, std::move(body)), kControlCsid, 0, newChunkSize, false});
 }
 
-void RtmpPublishProtocol::start(RtmpSendQueue& out) {
+void RtmpPublishProtocol::start(rtmp::RtmpSendQueue& out) {
   // Our chunk size first: a whole video frame per chunk saves headers (and iovecs) on every message.
   control(out, M::kSetChunkSize, M::u32Body(chunkSize_), chunkSize_);
   phase_ = "connect";
@@ -42,21 +42,21 @@ void RtmpPublishProtocol::start(RtmpSendQueue& out) {
   command(out, kCommandCsid, 0, M::connect(txn, target_.app, flashVer_, target_.tcUrl));
 }
 
-RtmpSendQueue::Item RtmpPublishProtocol::media(RtmpMediaMessage message) const {
-  const uint32_t csid = message.type == RtmpMediaMessage::kAudio   ? kAudioCsid
-                        : message.type == RtmpMediaMessage::kVideo ? kVideoCsid
+rtmp::RtmpSendQueue::Item RtmpPublishProtocol::media(rtmp::RtmpMediaMessage message) const {
+  const uint32_t csid = message.type == rtmp::RtmpMediaMessage::kAudio   ? kAudioCsid
+                        : message.type == rtmp::RtmpMediaMessage::kVideo ? kVideoCsid
                                                                    : kDataCsid;
   return {std::move(message), csid, streamId_, 0, true};
 }
 
-void RtmpPublishProtocol::queueUnpublish(RtmpSendQueue& out) {
+void RtmpPublishProtocol::queueUnpublish(rtmp::RtmpSendQueue& out) {
   double txn = transaction("FCUnpublish");
   command(out, kCommandCsid, 0, M::streamNameCall("FCUnpublish", txn, target_.playpath));
   txn = transaction("deleteStream");
   command(out, kCommandCsid, 0, M::deleteStream(txn, streamId_));
 }
 
-void RtmpPublishProtocol::onBytesReceived(uint64_t n, RtmpSendQueue& out) {
+void RtmpPublishProtocol::onBytesReceived(uint64_t n, rtmp::RtmpSendQueue& out) {
   bytesReceived_ += n;
   // Acknowledge each window's worth (RTMP spec 5.4.3); a server may stop sending to a peer that does not.
   if (ackWindow_ > 0 && bytesReceived_ - lastAckAt_ >= ackWindow_) {
@@ -65,15 +65,15 @@ void RtmpPublishProtocol::onBytesReceived(uint64_t n, RtmpSendQueue& out) {
   }
 }
 
-RtmpPublishProtocol::Outcome RtmpPublishProtocol::onMessage(const RtmpChunkReader::Message& m, RtmpSendQueue& out) {
+RtmpPublishProtocol::Outcome RtmpPublishProtocol::onMessage(const rtmp::RtmpChunkReader::Message& m, rtmp::RtmpSendQueue& out) {
   const auto& p = m.payload;
   switch (m.type) {
     case M::kWindowAckSize:
-      if (p.size() >= 4) ackWindow_ = RtmpBytes::be32(p.data());
+      if (p.size() >= 4) ackWindow_ = rtmp::RtmpBytes::be32(p.data());
       return {};
     case M::kUserControl:
       if (p.size() >= 6 && p[0] == 0 && p[1] == M::kPingRequest) {
-        control(out, M::kUserControl, M::pingResponse(RtmpBytes::be32(p.data() + 2)));
+        control(out, M::kUserControl, M::pingResponse(rtmp::RtmpBytes::be32(p.data() + 2)));
       }
       return {};
     case M::kAmf0Command:
@@ -94,7 +94,7 @@ RtmpPublishProtocol::Outcome RtmpPublishProtocol::onMessage(const RtmpChunkReade
   }
 }
 
-RtmpPublishProtocol::Outcome RtmpPublishProtocol::onCommand(const M::Command& c, RtmpSendQueue& out) {
+RtmpPublishProtocol::Outcome RtmpPublishProtocol::onCommand(const M::Command& c, rtmp::RtmpSendQueue& out) {
   std::string method;
   if (c.name == "_result" || c.name == "_error") {
     if (auto it = pendingCalls_.find(c.transaction); it != pendingCalls_.end()) {
@@ -118,7 +118,7 @@ RtmpPublishProtocol::Outcome RtmpPublishProtocol::onCommand(const M::Command& c,
     return {};
   }
   if (c.name == "_result" && method == "createStream" && !published_) {
-    auto id = std::find_if(c.args.begin(), c.args.end(), [](const auto& v) { return v.type == RtmpAmf0::Type::Number; });
+    auto id = std::find_if(c.args.begin(), c.args.end(), [](const auto& v) { return v.type == rtmp::RtmpAmf0::Type::Number; });
     if (id == c.args.end() || !(id->number >= 0 && id->number <= 0xFFFFFFFF)) {
       return {Event::Failed, "createStream answered without a stream id"};
     }

@@ -11,9 +11,9 @@
 #include <map>
 #include <string>
 
-#include "relay/rtmp_chunk_reader.h"
-#include "relay/rtmp_messages.h"
-#include "relay/rtmp_send_queue.h"
+#include "rtmp/rtmp_chunk_reader.h"
+#include "rtmp/rtmp_messages.h"
+#include "rtmp/rtmp_send_queue.h"
 
 namespace venuecast::relay {
 
@@ -34,15 +34,15 @@ class RtmpPublishProtocol {
 
   RtmpPublishProtocol(Target target, uint32_t chunkSize, std::string flashVer);
 
-  void start(RtmpSendQueue& out);
+  void start(rtmp::RtmpSendQueue& out);
   // One complete message from the server; may queue answers into `out`.
-  Outcome onMessage(const RtmpChunkReader::Message& m, RtmpSendQueue& out);
+  Outcome onMessage(const rtmp::RtmpChunkReader::Message& m, rtmp::RtmpSendQueue& out);
   // Count received bytes (everything after the handshake) and queue an Acknowledgement when due.
-  void onBytesReceived(uint64_t n, RtmpSendQueue& out);
+  void onBytesReceived(uint64_t n, rtmp::RtmpSendQueue& out);
   // FCUnpublish + deleteStream, for a graceful end.
-  void queueUnpublish(RtmpSendQueue& out);
+  void queueUnpublish(rtmp::RtmpSendQueue& out);
   // A media message on the publish stream, with FFmpeg's chunk stream per kind.
-  RtmpSendQueue::Item media(RtmpMediaMessage message) const;
+  rtmp::RtmpSendQueue::Item media(rtmp::RtmpMediaMessage message) const;
 
   const Target& target() const { return target_; }
   bool published() const { return published_; }
@@ -51,10 +51,10 @@ class RtmpPublishProtocol {
   uint32_t ackWindow() const { return ackWindow_; }
 
  private:
-  Outcome onCommand(const RtmpMessages::Command& c, RtmpSendQueue& out);
+  Outcome onCommand(const rtmp::RtmpMessages::Command& c, rtmp::RtmpSendQueue& out);
   double transaction(const char* method);  // the next transaction id, remembered as a call of `method`
-  static void command(RtmpSendQueue& out, uint32_t csid, uint32_t streamId, std::vector<uint8_t> body);
-  static void control(RtmpSendQueue& out, uint8_t type, std::vector<uint8_t> body, uint32_t newChunkSize = 0);
+  static void command(rtmp::RtmpSendQueue& out, uint32_t csid, uint32_t streamId, std::vector<uint8_t> body);
+  static void control(rtmp::RtmpSendQueue& out, uint8_t type, std::vector<uint8_t> body, uint32_t newChunkSize = 0);
 
   Target target_;
   uint32_t chunkSize_;

@@ -111,7 +111,7 @@ void RtmpPublisher::onHandshake(const error_code& ec) {
     return fail("server answered the RTMP handshake with version " + std::to_string(handshake_[0]));
   }
   // C2 echoes S1; our Set Chunk Size and connect follow in the same write.
-  sendQueue_.push({RtmpMediaMessage::owning(0, 0, {handshake_.begin() + 1, handshake_.begin() + 1 + kHandshakeSize})});
+  sendQueue_.push({rtmp::RtmpMediaMessage::owning(0, 0, {handshake_.begin() + 1, handshake_.begin() + 1 + kHandshakeSize})});
   protocol_->start(sendQueue_);
   doRead();
   doWrite();
@@ -150,14 +150,14 @@ void RtmpPublisher::onRead(const error_code& ec, std::size_t n) {
   doRead();
 }
 
-void RtmpPublisher::send(std::vector<RtmpMediaMessage> messages) {
+void RtmpPublisher::send(std::vector<rtmp::RtmpMediaMessage> messages) {
   std::size_t bytes = 0;
   for (const auto& m : messages) bytes += m.size();
   queuedBytes_.fetch_add(bytes, std::memory_order_relaxed);
   asio::dispatch(strand_, [self = shared_from_this(), ms = std::move(messages)]() mutable { self->enqueue(std::move(ms)); });
 }
 
-void RtmpPublisher::enqueue(std::vector<RtmpMediaMessage> messages) {
+void RtmpPublisher::enqueue(std::vector<rtmp::RtmpMediaMessage> messages) {
   const State s = state();
   if (s == State::Idle || s == State::Connecting) {
     for (auto& m : messages) held_.push_back(std::move(m));

@@ -27,10 +27,10 @@
 #include <string>
 #include <vector>
 
-#include "relay/rtmp_chunk_reader.h"
-#include "relay/rtmp_media_message.h"
+#include "rtmp/rtmp_chunk_reader.h"
+#include "rtmp/rtmp_media_message.h"
 #include "relay/rtmp_publish_protocol.h"
-#include "relay/rtmp_send_queue.h"
+#include "rtmp/rtmp_send_queue.h"
 
 namespace venuecast::relay {
 
@@ -42,7 +42,7 @@ class RtmpPublisher : public std::enable_shared_from_this<RtmpPublisher> {
     std::chrono::milliseconds closeTimeout{1'000};     // flush + FCUnpublish/deleteStream + FIN exchange
     std::chrono::milliseconds writeStall{0};           // > 0: a write without progress this long fails
     uint32_t chunkSize = 65536;                        // announced right after the handshake
-    std::size_t maxIncomingMessage = RtmpChunkReader::kDefaultMaxMessageSize;
+    std::size_t maxIncomingMessage = rtmp::RtmpChunkReader::kDefaultMaxMessageSize;
     std::size_t maxWriteBytes = 4 << 20;  // coalesce at most this much per write (one sendmsg per 64 iovecs)
     int sendBufferBytes = 0;              // SO_SNDBUF; 0 = kernel default. Small = a stalled peer shows fast.
     bool noDelay = true;                  // each write goes out at once: writes are already whole messages
@@ -67,9 +67,9 @@ class RtmpPublisher : public std::enable_shared_from_this<RtmpPublisher> {
   void asyncPublish(Target target, Handler handler);
   // Queues media (type 8/9/18, on message stream id of the publish). Before Live it is held until publishing
   // starts; after a failure or close it is dropped.
-  void send(std::vector<RtmpMediaMessage> messages);
-  void send(RtmpMediaMessage message) {
-    std::vector<RtmpMediaMessage> one;
+  void send(std::vector<rtmp::RtmpMediaMessage> messages);
+  void send(rtmp::RtmpMediaMessage message) {
+    std::vector<rtmp::RtmpMediaMessage> one;
     one.push_back(std::move(message));
     send(std::move(one));
   }
@@ -99,7 +99,7 @@ class RtmpPublisher : public std::enable_shared_from_this<RtmpPublisher> {
   void onHandshake(const boost::system::error_code& ec);
   void doRead();
   void onRead(const boost::system::error_code& ec, std::size_t n);
-  void enqueue(std::vector<RtmpMediaMessage> messages);
+  void enqueue(std::vector<rtmp::RtmpMediaMessage> messages);
   void doWrite();
   void writeSome();
   void onWrite(const boost::system::error_code& ec, std::size_t n);
@@ -125,12 +125,12 @@ class RtmpPublisher : public std::enable_shared_from_this<RtmpPublisher> {
 
   std::vector<uint8_t> handshake_;
   std::vector<uint8_t> readBuffer_;
-  RtmpChunkReader reader_;
-  std::vector<RtmpChunkReader::Message> incoming_;
+  rtmp::RtmpChunkReader reader_;
+  std::vector<rtmp::RtmpChunkReader::Message> incoming_;
 
-  RtmpSendQueue sendQueue_;
-  std::vector<RtmpMediaMessage> held_;  // media sent before publishing started
-  RtmpSendQueue::Batch batch_;          // the write in flight
+  rtmp::RtmpSendQueue sendQueue_;
+  std::vector<rtmp::RtmpMediaMessage> held_;  // media sent before publishing started
+  rtmp::RtmpSendQueue::Batch batch_;          // the write in flight
   bool shutdownSent_ = false;
 
   std::atomic<State> state_{State::Idle};

@@ -33,7 +33,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using relay::FlvTagBuilder;
-using relay::RtmpMediaMessage;
+using rtmp::RtmpMediaMessage;
 using relay::RtmpPublisher;
 namespace asio = boost::asio;
 
@@ -93,7 +93,7 @@ struct Source {
     avformat_close_input(&context);
   }
   // Timestamps moved by `offsetMs` (for sending the clip again after itself).
-  bool tags(FlvTagBuilder& builder, std::size_t i, int64_t offsetMs, std::vector<RtmpMediaMessage>& out) const {
+  bool tags(FlvTagBuilder& builder, std::size_t i, int64_t offsetMs, std::vector<rtmp::RtmpMediaMessage>& out) const {
     const auto& f = frames[i];
     std::string error;
     const bool ok = builder.packet({f.kind, f.packet, f.dtsMs + offsetMs, f.ptsMs + offsetMs, nullptr}, out, error);
@@ -129,12 +129,12 @@ std::string close(const std::shared_ptr<RtmpPublisher>& p) {
 }
 
 void sendClip(RtmpPublisher& p, const Source& source, FlvTagBuilder& builder) {
-  std::vector<RtmpMediaMessage> messages;
+  std::vector<rtmp::RtmpMediaMessage> messages;
   std::string error;
   ASSERT_TRUE(builder.header(messages, error)) << error;
   p.send(std::move(messages));
   for (std::size_t i = 0; i < source.frames.size(); ++i) {
-    std::vector<RtmpMediaMessage> tags;
+    std::vector<rtmp::RtmpMediaMessage> tags;
     ASSERT_TRUE(source.tags(builder, i, 0, tags));
     p.send(std::move(tags));
   }
@@ -285,7 +285,7 @@ TEST(RtmpPublisher, StalledEndpointTripsTheWriteWatchdog) {
   // The clip over and over, until the kernel buffers are full and the watchdog fires (memory bounded).
   for (int64_t loop = 0; error.wait_for(0s) != std::future_status::ready && std::chrono::steady_clock::now() - start < 8s; ++loop) {
     for (std::size_t i = 0; i < source.frames.size() && publisher->queuedBytes() < (8u << 20); ++i) {
-      std::vector<RtmpMediaMessage> tags;
+      std::vector<rtmp::RtmpMediaMessage> tags;
       source.tags(builder, i, loop * 10'100, tags);
       publisher->send(std::move(tags));
     }
@@ -336,7 +336,7 @@ TEST(RtmpPublisher, RealtimeSixMbitForStrace) {
   auto publisher = RtmpPublisher::create(io.io());
   ASSERT_EQ(publish(publisher, target(nginx, "live", "realtime")), "");
   FlvTagBuilder builder(source.video, source.audio, source.frameRate);
-  std::vector<RtmpMediaMessage> header;
+  std::vector<rtmp::RtmpMediaMessage> header;
   std::string error;
   ASSERT_TRUE(builder.header(header, error)) << error;
   publisher->send(std::move(header));
@@ -345,7 +345,7 @@ TEST(RtmpPublisher, RealtimeSixMbitForStrace) {
   std::size_t sent = 0;
   for (std::size_t i = 0; i < source.frames.size() && source.frames[i].dtsMs < seconds * 1000; ++i) {
     std::this_thread::sleep_until(start + std::chrono::milliseconds(source.frames[i].dtsMs));
-    std::vector<RtmpMediaMessage> tags;
+    std::vector<rtmp::RtmpMediaMessage> tags;
     source.tags(builder, i, 0, tags);
     publisher->send(std::move(tags));
     ++sent;

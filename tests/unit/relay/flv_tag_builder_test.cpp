@@ -10,7 +10,7 @@ extern "C" {
 
 #include "ingest/av_ptr.h"
 #include "relay/flv_tag_h264.h"
-#include "relay/rtmp_amf0.h"
+#include "rtmp/rtmp_amf0.h"
 
 namespace venuecast::relay {
 namespace {
@@ -136,17 +136,17 @@ std::vector<Tag> flvenc(const AVCodecParameters* v, const AVCodecParameters* a, 
   return tags;
 }
 
-Bytes bodyOf(const RtmpMediaMessage& m) {
+Bytes bodyOf(const rtmp::RtmpMediaMessage& m) {
   Bytes b(m.prefixBytes().begin(), m.prefixBytes().end());
   b.insert(b.end(), m.payload.begin(), m.payload.end());
   return b;
 }
 
 // Our messages for the same input: header() then packet() for each.
-std::vector<RtmpMediaMessage> ours(const AVCodecParameters* v, const AVCodecParameters* a, const std::vector<In>& packets,
+std::vector<rtmp::RtmpMediaMessage> ours(const AVCodecParameters* v, const AVCodecParameters* a, const std::vector<In>& packets,
                                    std::vector<ingest::AvPacketPtr>* keep = nullptr) {
   FlvTagBuilder builder(v, a, 30, "");
-  std::vector<RtmpMediaMessage> out;
+  std::vector<rtmp::RtmpMediaMessage> out;
   std::string error;
   EXPECT_TRUE(builder.header(out, error)) << error;
   for (const auto& in : packets) {
@@ -237,7 +237,7 @@ TEST(FlvTagBuilder, Mp3AndPcmSoundFormatsMatchFlvenc) {
 TEST(FlvTagBuilder, VideoTagBytesCarryFrameTypeAndCompositionTime) {
   auto v = videoPar({1, 0x64, 0, 0x0a, 0xff, 0xe0, 0});
   FlvTagBuilder builder(v.get(), nullptr);
-  std::vector<RtmpMediaMessage> out;
+  std::vector<rtmp::RtmpMediaMessage> out;
   std::string error;
   auto key = makeAvPacket({AVMEDIA_TYPE_VIDEO, lengthPrefixed(kIdr), 1000, 1067, true});
   auto inter = makeAvPacket({AVMEDIA_TYPE_VIDEO, lengthPrefixed(kP), 1033, 1000});
@@ -257,15 +257,15 @@ TEST(FlvTagBuilder, SequenceHeadersAndMetadata) {
   auto v = videoPar(cat({startCode(kBaseSps), startCode(kBasePps)}));
   auto a = audioPar(AV_CODEC_ID_AAC, 48000, kAsc);
   FlvTagBuilder builder(v.get(), a.get(), 30);
-  std::vector<RtmpMediaMessage> out;
+  std::vector<rtmp::RtmpMediaMessage> out;
   std::string error;
   ASSERT_TRUE(builder.header(out, error)) << error;
   ASSERT_EQ(out.size(), 3u);
   const Bytes avcc = cat({{1, 0x42, 0xc0, 0x0a, 0xff, 0xe1, 0, 23}, kBaseSps, {1, 0, 5}, kBasePps});
   EXPECT_EQ(bodyOf(out[1]), cat({{0x17, 0, 0, 0, 0}, avcc}));
   EXPECT_EQ(bodyOf(out[2]), cat({{0xAF, 0}, kAsc}));
-  std::vector<RtmpAmf0::Value> values;
-  ASSERT_TRUE(RtmpAmf0::decodeAll(out[0].payload, values, error)) << error;
+  std::vector<rtmp::RtmpAmf0::Value> values;
+  ASSERT_TRUE(rtmp::RtmpAmf0::decodeAll(out[0].payload, values, error)) << error;
   ASSERT_EQ(values.size(), 3u);
   EXPECT_EQ(values[0].string, "@setDataFrame");
   EXPECT_EQ(values[1].string, "onMetaData");
@@ -282,7 +282,7 @@ TEST(FlvTagBuilder, SequenceHeadersAndMetadata) {
 TEST(FlvTagBuilder, AdtsHeadersAreSkippedAndYieldTheAudioConfig) {
   auto a = audioPar(AV_CODEC_ID_AAC, 48000, {});  // no extradata: as from an MPEG-TS source
   FlvTagBuilder builder(nullptr, a.get(), 0, "");
-  std::vector<RtmpMediaMessage> out;
+  std::vector<rtmp::RtmpMediaMessage> out;
   std::string error;
   ASSERT_TRUE(builder.header(out, error));
   ASSERT_EQ(out.size(), 1u);  // metadata only: the config is not known yet
@@ -308,7 +308,7 @@ TEST(FlvTagBuilder, AdtsHeadersAreSkippedAndYieldTheAudioConfig) {
 TEST(FlvTagBuilder, NewExtradataSideDataSendsANewSequenceHeaderFirst) {
   auto v = videoPar(cat({startCode(kBaseSps), startCode(kBasePps)}));
   FlvTagBuilder builder(v.get(), nullptr, 0, "");
-  std::vector<RtmpMediaMessage> out;
+  std::vector<rtmp::RtmpMediaMessage> out;
   std::string error;
   auto pkt = makeAvPacket({AVMEDIA_TYPE_VIDEO, lengthPrefixed(kIdr), 500, 500, true});
   const Bytes fresh = cat({startCode(kHighSps), startCode(kHighPps)});

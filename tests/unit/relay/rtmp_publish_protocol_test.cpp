@@ -6,14 +6,14 @@ namespace venuecast::relay {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
-using Value = RtmpAmf0::Value;
+using Value = rtmp::RtmpAmf0::Value;
 using Event = RtmpPublishProtocol::Event;
 
 // The client side as the server sees it: queued items serialised and parsed back into messages.
 class Wire {
  public:
-  std::vector<RtmpChunkReader::Message> take(RtmpSendQueue& q) {
-    std::vector<RtmpChunkReader::Message> out;
+  std::vector<rtmp::RtmpChunkReader::Message> take(rtmp::RtmpSendQueue& q) {
+    std::vector<rtmp::RtmpChunkReader::Message> out;
     while (q.hasQueued()) {
       q.startBatch(1 << 20);
       for (const auto& b : q.pending(1 << 20)) {
@@ -24,20 +24,20 @@ class Wire {
     }
     return out;
   }
-  static std::vector<Value> amf(const RtmpChunkReader::Message& m) {
+  static std::vector<Value> amf(const rtmp::RtmpChunkReader::Message& m) {
     std::vector<Value> v;
     std::string error;
-    EXPECT_TRUE(RtmpAmf0::decodeAll(m.payload, v, error)) << error;
+    EXPECT_TRUE(rtmp::RtmpAmf0::decodeAll(m.payload, v, error)) << error;
     return v;
   }
 
  private:
-  RtmpChunkReader reader_;
+  rtmp::RtmpChunkReader reader_;
 };
 
-RtmpChunkReader::Message command(std::vector<Value> values, uint8_t type = 20, uint32_t msid = 0) {
-  RtmpChunkReader::Message m{3, 0, type, msid, {}};
-  for (const auto& v : values) RtmpAmf0::encode(v, m.payload);
+rtmp::RtmpChunkReader::Message command(std::vector<Value> values, uint8_t type = 20, uint32_t msid = 0) {
+  rtmp::RtmpChunkReader::Message m{3, 0, type, msid, {}};
+  for (const auto& v : values) rtmp::RtmpAmf0::encode(v, m.payload);
   return m;
 }
 
@@ -53,7 +53,7 @@ class RtmpPublishProtocolTest : public ::testing::Test {
                                 "?streamname=live_1_2&key=abc&schedule=rtmp&pflag=1"},
                                65536,
                                "FMLE/3.0 (compatible; FMSc/1.0)"};
-  RtmpSendQueue queue;
+  rtmp::RtmpSendQueue queue;
   Wire wire;
 
   // connect -> _result, createStream -> _result(1): the publish command is queued.
@@ -115,7 +115,7 @@ TEST_F(RtmpPublishProtocolTest, FollowsTheObsCommandSequenceToPublish) {
   EXPECT_EQ(m[0].streamId, 7u);
   const auto publish = Wire::amf(m[0]);
   EXPECT_EQ(publish[0].string, "publish");
-  EXPECT_EQ(publish[2].type, RtmpAmf0::Type::Null);
+  EXPECT_EQ(publish[2].type, rtmp::RtmpAmf0::Type::Null);
   EXPECT_EQ(publish[3].string, "?streamname=live_1_2&key=abc&schedule=rtmp&pflag=1");
   EXPECT_EQ(publish[4].string, "live");
   EXPECT_EQ(protocol.streamId(), 7u);
@@ -126,7 +126,7 @@ TEST_F(RtmpPublishProtocolTest, FollowsTheObsCommandSequenceToPublish) {
                          queue);
   EXPECT_EQ(r.event, Event::Published);
   EXPECT_TRUE(protocol.published());
-  EXPECT_EQ(protocol.media(RtmpMediaMessage::owning(9, 0, {1})).streamId, 7u);
+  EXPECT_EQ(protocol.media(rtmp::RtmpMediaMessage::owning(9, 0, {1})).streamId, 7u);
 }
 
 TEST_F(RtmpPublishProtocolTest, OnStatusErrorFailsWithCodeAndDescription) {

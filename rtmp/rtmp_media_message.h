@@ -10,7 +10,7 @@
 #include <span>
 #include <vector>
 
-namespace venuecast::relay {
+namespace venuecast::rtmp {
 
 struct RtmpMediaMessage {
   static constexpr std::size_t kMaxPrefix = 16;
@@ -40,4 +40,4 @@ struct RtmpMediaMessage {
   }
 };
 
-}  // namespace venuecast::relay
+}  // namespace venuecast::rtmp

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace venuecast::relay {
+namespace venuecast::rtmp {
 
 struct RtmpBytes {
   static uint32_t be16(const uint8_t* p) { return (uint32_t{p[0]} << 8) | p[1]; }
@@ -30,4 +30,4 @@ struct RtmpBytes {
   }
 };
 
-}  // namespace venuecast::relay
+}  // namespace venuecast::rtmp

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace venuecast::relay {
+namespace venuecast::rtmp {
 
 class RtmpAmf0 {
  public:
@@ -65,4 +65,4 @@ class RtmpAmf0 {
   static bool decodeAll(std::span<const uint8_t> in, std::vector<Value>& out, std::string& error);
 };
 
-}  // namespace venuecast::relay
+}  // namespace venuecast::rtmp

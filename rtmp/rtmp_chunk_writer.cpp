@@ -1,11 +1,11 @@
-#include "relay/rtmp_chunk_writer.h"
+#include "rtmp/rtmp_chunk_writer.h"
 
 #include <algorithm>
 #include <cassert>
 
-#include "relay/rtmp_bytes.h"
+#include "rtmp/rtmp_bytes.h"
 
-namespace venuecast::relay {
+namespace venuecast::rtmp {
 namespace {
 
 // Basic header: fmt in the top 2 bits; chunk stream ids 2..63 fit in the first byte, 64..319 take one more
@@ -113,4 +113,4 @@ std::size_t RtmpChunkWriter::append(const Message& m, Arena& arena,
   return total;
 }
 
-}  // namespace venuecast::relay
+}  // namespace venuecast::rtmp

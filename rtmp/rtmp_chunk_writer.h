@@ -13,7 +13,7 @@
 #include <span>
 #include <vector>
 
-namespace venuecast::relay {
+namespace venuecast::rtmp {
 
 class RtmpChunkWriter {
  public:
@@ -61,4 +61,4 @@ class RtmpChunkWriter {
   uint32_t chunkSize_ = kDefaultChunkSize;
 };
 
-}  // namespace venuecast::relay
+}  // namespace venuecast::rtmp

@@ -1,12 +1,12 @@
-#include "relay/rtmp_chunk_writer.h"
+#include "rtmp/rtmp_chunk_writer.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "relay/rtmp_chunk_reader.h"
+#include "rtmp/rtmp_chunk_reader.h"
 
-namespace venuecast::relay {
+namespace venuecast::rtmp {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
@@ -178,4 +178,4 @@ TEST(RtmpChunkWriter, RoundTripsThroughTheReaderUnderAnySplit) {
 }
 
 }  // namespace
-}  // namespace venuecast::relay
+}  // namespace venuecast::rtmp

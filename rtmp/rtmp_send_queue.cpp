@@ -1,9 +1,9 @@
-#include "relay/rtmp_send_queue.h"
+#include "rtmp/rtmp_send_queue.h"
 
 #include <algorithm>
 #include <cassert>
 
-namespace venuecast::relay {
+namespace venuecast::rtmp {
 
 void RtmpSendQueue::push(Item item) { queue_.push_back(std::move(item)); }
 
@@ -75,4 +75,4 @@ std::size_t RtmpSendQueue::dropQueued() {
   return dropped;
 }
 
-}  // namespace venuecast::relay
+}  // namespace venuecast::rtmp

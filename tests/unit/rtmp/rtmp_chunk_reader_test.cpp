@@ -1,8 +1,8 @@
-#include "relay/rtmp_chunk_reader.h"
+#include "rtmp/rtmp_chunk_reader.h"
 
 #include <gtest/gtest.h>
 
-namespace venuecast::relay {
+namespace venuecast::rtmp {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
@@ -135,4 +135,4 @@ TEST(RtmpChunkReader, RejectsProtocolErrors) {
 }
 
 }  // namespace
-}  // namespace venuecast::relay
+}  // namespace venuecast::rtmp

@@ -1,10 +1,10 @@
-#include "relay/rtmp_chunk_reader.h"
+#include "rtmp/rtmp_chunk_reader.h"
 
 #include <algorithm>
 
-#include "relay/rtmp_bytes.h"
+#include "rtmp/rtmp_bytes.h"
 
-namespace venuecast::relay {
+namespace venuecast::rtmp {
 namespace {
 
 constexpr uint8_t kSetChunkSizeType = 1;
@@ -154,4 +154,4 @@ bool RtmpChunkReader::finishMessage(Stream& s, uint32_t csid, std::vector<Messag
   return true;
 }
 
-}  // namespace venuecast::relay
+}  // namespace venuecast::rtmp

@@ -1,10 +1,10 @@
-#include "relay/rtmp_send_queue.h"
+#include "rtmp/rtmp_send_queue.h"
 
 #include <gtest/gtest.h>
 
-#include "relay/rtmp_chunk_reader.h"
+#include "rtmp/rtmp_chunk_reader.h"
 
-namespace venuecast::relay {
+namespace venuecast::rtmp {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
@@ -96,4 +96,4 @@ TEST(RtmpSendQueue, DropQueuedLeavesTheBatchInFlight) {
 }
 
 }  // namespace
-}  // namespace venuecast::relay
+}  // namespace venuecast::rtmp

@@ -1,10 +1,10 @@
-#include "relay/rtmp_amf0.h"
+#include "rtmp/rtmp_amf0.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-namespace venuecast::relay {
+namespace venuecast::rtmp {
 namespace {
 
 using Value = RtmpAmf0::Value;
@@ -143,4 +143,4 @@ TEST(RtmpAmf0, RandomBytesNeverCrash) {
 }
 
 }  // namespace
-}  // namespace venuecast::relay
+}  // namespace venuecast::rtmp

@@ -12,10 +12,10 @@
 #include <span>
 #include <vector>
 
-#include "relay/rtmp_chunk_writer.h"
-#include "relay/rtmp_media_message.h"
+#include "rtmp/rtmp_chunk_writer.h"
+#include "rtmp/rtmp_media_message.h"
 
-namespace venuecast::relay {
+namespace venuecast::rtmp {
 
 class RtmpSendQueue {
  public:
@@ -62,4 +62,4 @@ class RtmpSendQueue {
   RtmpChunkWriter::Arena arena_;
 };
 
-}  // namespace venuecast::relay
+}  // namespace venuecast::rtmp

@@ -1,8 +1,8 @@
-#include "relay/rtmp_messages.h"
+#include "rtmp/rtmp_messages.h"
 
-#include "relay/rtmp_bytes.h"
+#include "rtmp/rtmp_bytes.h"
 
-namespace venuecast::relay {
+namespace venuecast::rtmp {
 namespace {
 
 std::vector<uint8_t> call(std::string_view name, double txn) {
@@ -107,4 +107,4 @@ bool RtmpMessages::parseCommand(uint8_t type, std::span<const uint8_t> body, Com
   return true;
 }
 
-}  // namespace venuecast::relay
+}  // namespace venuecast::rtmp

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "relay/rtmp_amf0.h"
+#include "rtmp/rtmp_amf0.h"
 
-namespace venuecast::relay {
+namespace venuecast::rtmp {
 
 class RtmpMessages {
  public:
@@ -56,4 +56,4 @@ class RtmpMessages {
   static bool parseCommand(uint8_t type, std::span<const uint8_t> body, Command& out, std::string& error);
 };
 
-}  // namespace venuecast::relay
+}  // namespace venuecast::rtmp

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace venuecast::relay {
+namespace venuecast::rtmp {
 
 class RtmpChunkReader {
  public:
@@ -66,4 +66,4 @@ class RtmpChunkReader {
   std::string error_;
 };
 
-}  // namespace venuecast::relay
+}  // namespace venuecast::rtmp

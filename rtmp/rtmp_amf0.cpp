@@ -1,11 +1,11 @@
-#include "relay/rtmp_amf0.h"
+#include "rtmp/rtmp_amf0.h"
 
 #include <bit>
 #include <cstring>
 
-#include "relay/rtmp_bytes.h"
+#include "rtmp/rtmp_bytes.h"
 
-namespace venuecast::relay {
+namespace venuecast::rtmp {
 namespace {
 
 constexpr uint8_t kObjectEnd = 0x09;
@@ -290,4 +290,4 @@ bool RtmpAmf0::decodeAll(std::span<const uint8_t> in, std::vector<Value>& out, s
   return true;
 }
 
-}  // namespace venuecast::relay
+}  // namespace venuecast::rtmp
