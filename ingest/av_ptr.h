@@ -34,6 +34,15 @@ struct AvOutputContextDeleter {
 };
 using AvOutputContextPtr = std::unique_ptr<AVFormatContext, AvOutputContextDeleter>;
 
+// A custom AVIOContext and the buffer libavformat may have replaced meanwhile.
+struct AvIoContextDeleter {
+  void operator()(AVIOContext* c) const {
+    if (c) av_freep(&c->buffer);
+    avio_context_free(&c);
+  }
+};
+using AvIoContextPtr = std::unique_ptr<AVIOContext, AvIoContextDeleter>;
+
 // An option dictionary; get() for reading, slot() for libav calls that consume and rewrite it.
 class AvDictionary {
  public:

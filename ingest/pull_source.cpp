@@ -10,6 +10,7 @@ extern "C" {
 #include "ingest/av_error.h"
 #include "ingest/flv_compat.h"
 #include "ingest/io_watchdog.h"
+#include "ingest/rtmp_play_connection.h"
 
 namespace venuecast::ingest {
 namespace {
@@ -61,13 +62,7 @@ PullSource::PullSource(std::string label, std::string url, PacketSink& sink, Opt
 
 SessionOutcome PullSource::runSession(SessionControl& control) {
   IoWatchdog watchdog(control.stopFlag());
-  AVFormatContext* raw = avformat_alloc_context();
-  if (!raw) return SessionOutcome::failed("out of memory");
-  raw->interrupt_callback = watchdog.callback();
-
   AvDictionary opts;
-  opts.set("rw_timeout", std::to_string(options_.rwTimeoutUs));
-  opts.set("rtmp_live", "live");
   // nginx-rtmp sends a new player audio at once but video only from the next keyframe, which OBS may
   // put seconds away. flvdec ends probing as soon as both streams exist, so a long limit costs an A/V
   // venue nothing; it only delays single-stream venues.
@@ -75,6 +70,48 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
   // Frame-rate estimation would hold back 40 frames (1.3 s at 30 fps) that then leave in a burst and
   // put the venue timeline ahead of the wall clock; a remux needs only the codec parameters.
   opts.set("fpsprobesize", "0");
+
+  if (options_.nativeTarget) {
+    RtmpPlayConnection connection(*options_.nativeTarget, [cb = watchdog.callback()] { return cb.callback(cb.opaque) != 0; });
+    watchdog.arm(options_.openLimit);
+    const std::string error = connection.open();
+    watchdog.disarm();
+    if (!error.empty()) {
+      if (control.stopRequested()) return SessionOutcome::stopped();
+      // Reachable but nothing published yet: keep waiting (a fresh open also re-checks the server).
+      if (watchdog.stalled()) return SessionOutcome::waiting("waiting for the venue to publish");
+      if (connection.closedByServer()) {
+        return SessionOutcome::failed("cannot open source: the server closed the connection", " (" + scrub(error) + ")");
+      }
+      return SessionOutcome::failed("cannot open source: " + scrub(error));
+    }
+    constexpr int kAvioBuffer = 64 << 10;
+    auto* buffer = static_cast<unsigned char*>(av_malloc(kAvioBuffer));
+    AvIoContextPtr avio(buffer ? avio_alloc_context(buffer, kAvioBuffer, 0, &connection, &RtmpPlayConnection::readPacket,
+                                                    nullptr, nullptr)
+                               : nullptr);
+    if (!avio) {
+      av_free(buffer);
+      return SessionOutcome::failed("out of memory");
+    }
+    AVFormatContext* raw = avformat_alloc_context();
+    if (!raw) return SessionOutcome::failed("out of memory");
+    raw->pb = avio.get();
+    raw->flags |= AVFMT_FLAG_CUSTOM_IO;
+    raw->interrupt_callback = watchdog.callback();
+    const int r = avformat_open_input(&raw, "", av_find_input_format("flv"), opts.slot());  // frees raw on failure
+    if (r < 0) return SessionOutcome::failed("cannot open source: " + avErrorText(r));
+    // Declared after the AVIO and the connection, so it is closed before them.
+    return readSession(control, AvInputContextPtr(raw), watchdog, [&](int) {
+      return connection.error().empty() ? std::string() : " (" + scrub(connection.error()) + ")";
+    });
+  }
+
+  AVFormatContext* raw = avformat_alloc_context();
+  if (!raw) return SessionOutcome::failed("out of memory");
+  raw->interrupt_callback = watchdog.callback();
+  opts.set("rw_timeout", std::to_string(options_.rwTimeoutUs));
+  opts.set("rtmp_live", "live");
   clearLibavError();
   watchdog.arm(options_.openLimit);
   int r = avformat_open_input(&raw, url_.c_str(), nullptr, opts.slot());  // frees raw on failure
@@ -85,14 +122,17 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
     if (watchdog.stalled()) return SessionOutcome::waiting("waiting for the venue to publish");
     return SessionOutcome::failed("cannot open source: " + avErrorText(r), libavErrorDetail());
   }
-  AvInputContextPtr input(raw);
+  return readSession(control, AvInputContextPtr(raw), watchdog, [](int) { return libavErrorDetail(); });
+}
 
+SessionOutcome PullSource::readSession(SessionControl& control, AvInputContextPtr input, IoWatchdog& watchdog,
+                                       const std::function<std::string(int)>& readError) {
   watchdog.arm(options_.openLimit);
-  r = avformat_find_stream_info(input.get(), nullptr);
+  int r = avformat_find_stream_info(input.get(), nullptr);
   watchdog.disarm();
   if (r < 0) {
     if (control.stopRequested()) return SessionOutcome::stopped();
-    return SessionOutcome::failed("cannot read stream info: " + avErrorText(r), libavErrorDetail());
+    return SessionOutcome::failed("cannot read stream info: " + avErrorText(r), readError(r));
   }
 
   const int videoIndex = av_find_best_stream(input.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
@@ -129,7 +169,7 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
       } else if (r == AVERROR_EOF) {
         outcome = SessionOutcome::failed("publisher left (end of stream)");
       } else {
-        outcome = SessionOutcome::failed("read failed: " + avErrorText(r), libavErrorDetail());
+        outcome = SessionOutcome::failed("read failed: " + avErrorText(r), readError(r));
       }
       break;
     }

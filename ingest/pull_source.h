@@ -1,8 +1,15 @@
 #pragma once
-// Pulls one venue feed with libavformat (rtmp/rtmps), one session per call: open, probe, check codecs,
-// then read, normalise and hand packets to the sink until the feed ends, stalls or a stop is requested.
+// Pulls one venue feed, one session per call: open, probe, check codecs, then read, normalise and hand packets
+// to the sink until the feed ends, stalls or a stop is requested. rtmp:// is played by our own RTMP client
+// (RtmpPlayConnection) and demuxed by libavformat's flv demuxer; rtmps:// goes through libavformat entirely.
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <string>
+
+#include "ingest/av_ptr.h"
+#include "ingest/io_watchdog.h"
+#include "ingest/rtmp_play_protocol.h"
 
 #include "ingest/packet_sink.h"
 #include "ingest/session.h"
@@ -17,6 +24,10 @@ class PullSource {
     std::chrono::milliseconds readStall{4'000};   // no packet for this long: the publisher is gone
     int64_t rwTimeoutUs = 20'000'000;             // socket backstop only: must outlast openLimit
     int64_t probeLimitUs = 10'000'000;            // longest keyframe interval we wait for
+    // Set: play this with the native client (the url is then only a fallback for nothing); unset: libavformat.
+    std::optional<RtmpPlayProtocol::Target> nativeTarget;
+    // Applied to what a server says back before it is shown (it may echo a stream name holding a token).
+    std::function<std::string(const std::string&)> scrub;
   };
 
   // `label` names the venue in logs ("venue chengdu"); `url` may hold a secret and is never logged.
@@ -27,6 +38,10 @@ class PullSource {
   SessionOutcome runSession(SessionControl& control);
 
  private:
+  SessionOutcome readSession(SessionControl& control, AvInputContextPtr input, IoWatchdog& watchdog,
+                             const std::function<std::string(int)>& readError);
+  std::string scrub(const std::string& text) const { return options_.scrub ? options_.scrub(text) : text; }
+
   std::string label_;
   std::string url_;
   PacketSink& sink_;

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "config/config_secrets.h"
+#include "config/push_target.h"
 
 namespace venuecast::relay {
 
@@ -21,7 +22,13 @@ Relay::Relay(boost::asio::io_context& io, const config::Config& config)
     auto hub = std::make_shared<VenueHub>(venue.id);
     byId[venue.id] = hub;
     hubs_.push_back(hub);
-    auto source = std::make_unique<ingest::PullSource>("venue " + venue.id, venue.url, *hub);
+    ingest::PullSource::Options sourceOptions;
+    if (venue.url.rfind("rtmp://", 0) == 0) {  // rtmps:// stays with libavformat (TLS)
+      const auto e = config::resolveRtmpEndpoint(venue.url, "");
+      sourceOptions.nativeTarget = ingest::RtmpPlayProtocol::Target{e.host, e.port, e.app, e.tcUrl, e.playpath};
+    }
+    sourceOptions.scrub = [scrubber](const std::string& text) { return scrubber->scrub(text); };
+    auto source = std::make_unique<ingest::PullSource>("venue " + venue.id, venue.url, *hub, sourceOptions);
     auto* raw = source.get();
     sources_.push_back(std::move(source));
     supervisors_.push_back(std::make_shared<SessionSupervisor>(

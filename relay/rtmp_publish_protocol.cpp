@@ -12,7 +12,7 @@ namespace {
 
 // Chunk stream ids as FFmpeg's rtmpproto uses them (control 2, connection commands 3, audio 4, video 6, stream
 // commands 8); data messages get their own, 5. Every message starts with a type-0 header, so this is cosmetic.
-constexpr uint32_t kControlCsid = 2, kCommandCsid = 3, kAudioCsid = 4, kDataCsid = 5, kVideoCsid = 6;
+constexpr uint32_t kCommandCsid = 3, kAudioCsid = 4, kDataCsid = 5, kVideoCsid = 6;
 constexpr uint32_t kStreamCommandCsid = 8;
 
 }  // namespace
@@ -26,20 +26,12 @@ double RtmpPublishProtocol::transaction(const char* method) {
   return txn;
 }
 
-void RtmpPublishProtocol::command(rtmp::RtmpSendQueue& out, uint32_t csid, uint32_t streamId, std::vector<uint8_t> body) {
-  out.push({rtmp::RtmpMediaMessage::owning(M::kAmf0Command, 0, std::move(body)), csid, streamId, 0, false});
-}
-
-void RtmpPublishProtocol::control(rtmp::RtmpSendQueue& out, uint8_t type, std::vector<uint8_t> body, uint32_t newChunkSize) {
-  out.push({rtmp::RtmpMediaMessage::owning(type, 0, std::move(body)), kControlCsid, 0, newChunkSize, false});
-}
-
 void RtmpPublishProtocol::start(rtmp::RtmpSendQueue& out) {
   // Our chunk size first: a whole video frame per chunk saves headers (and iovecs) on every message.
-  control(out, M::kSetChunkSize, M::u32Body(chunkSize_), chunkSize_);
+  rtmp::RtmpPeerControl::control(out, M::kSetChunkSize, M::u32Body(chunkSize_), chunkSize_);
   phase_ = "connect";
   const double txn = transaction("connect");
-  command(out, kCommandCsid, 0, M::connect(txn, target_.app, flashVer_, target_.tcUrl));
+  rtmp::RtmpPeerControl::command(out, kCommandCsid, 0, M::connect(txn, target_.app, flashVer_, target_.tcUrl));
 }
 
 rtmp::RtmpSendQueue::Item RtmpPublishProtocol::media(rtmp::RtmpMediaMessage message) const {
@@ -51,31 +43,17 @@ rtmp::RtmpSendQueue::Item RtmpPublishProtocol::media(rtmp::RtmpMediaMessage mess
 
 void RtmpPublishProtocol::queueUnpublish(rtmp::RtmpSendQueue& out) {
   double txn = transaction("FCUnpublish");
-  command(out, kCommandCsid, 0, M::streamNameCall("FCUnpublish", txn, target_.playpath));
+  rtmp::RtmpPeerControl::command(out, kCommandCsid, 0, M::streamNameCall("FCUnpublish", txn, target_.playpath));
   txn = transaction("deleteStream");
-  command(out, kCommandCsid, 0, M::deleteStream(txn, streamId_));
+  rtmp::RtmpPeerControl::command(out, kCommandCsid, 0, M::deleteStream(txn, streamId_));
 }
 
-void RtmpPublishProtocol::onBytesReceived(uint64_t n, rtmp::RtmpSendQueue& out) {
-  bytesReceived_ += n;
-  // Acknowledge each window's worth (RTMP spec 5.4.3); a server may stop sending to a peer that does not.
-  if (ackWindow_ > 0 && bytesReceived_ - lastAckAt_ >= ackWindow_) {
-    lastAckAt_ = bytesReceived_;
-    control(out, M::kAcknowledgement, M::u32Body(static_cast<uint32_t>(bytesReceived_)));
-  }
-}
+void RtmpPublishProtocol::onBytesReceived(uint64_t n, rtmp::RtmpSendQueue& out) { peer_.onBytesReceived(n, out); }
 
 RtmpPublishProtocol::Outcome RtmpPublishProtocol::onMessage(const rtmp::RtmpChunkReader::Message& m, rtmp::RtmpSendQueue& out) {
+  if (peer_.onMessage(m, out)) return {};
   const auto& p = m.payload;
   switch (m.type) {
-    case M::kWindowAckSize:
-      if (p.size() >= 4) ackWindow_ = rtmp::RtmpBytes::be32(p.data());
-      return {};
-    case M::kUserControl:
-      if (p.size() >= 6 && p[0] == 0 && p[1] == M::kPingRequest) {
-        control(out, M::kUserControl, M::pingResponse(rtmp::RtmpBytes::be32(p.data() + 2)));
-      }
-      return {};
     case M::kAmf0Command:
     case M::kAmf3Command:
     case M::kAmf0Data:
@@ -110,11 +88,11 @@ RtmpPublishProtocol::Outcome RtmpPublishProtocol::onCommand(const M::Command& c,
   if (c.name == "_result" && method == "connect" && !published_) {
     phase_ = "createStream";
     double txn = transaction("releaseStream");
-    command(out, kCommandCsid, 0, M::streamNameCall("releaseStream", txn, target_.playpath));
+    rtmp::RtmpPeerControl::command(out, kCommandCsid, 0, M::streamNameCall("releaseStream", txn, target_.playpath));
     txn = transaction("FCPublish");
-    command(out, kCommandCsid, 0, M::streamNameCall("FCPublish", txn, target_.playpath));
+    rtmp::RtmpPeerControl::command(out, kCommandCsid, 0, M::streamNameCall("FCPublish", txn, target_.playpath));
     txn = transaction("createStream");
-    command(out, kCommandCsid, 0, M::createStream(txn));
+    rtmp::RtmpPeerControl::command(out, kCommandCsid, 0, M::createStream(txn));
     return {};
   }
   if (c.name == "_result" && method == "createStream" && !published_) {
@@ -125,7 +103,7 @@ RtmpPublishProtocol::Outcome RtmpPublishProtocol::onCommand(const M::Command& c,
     streamId_ = static_cast<uint32_t>(id->number);
     phase_ = "publish";
     const double txn = transaction("publish");
-    command(out, kStreamCommandCsid, streamId_, M::publish(txn, target_.playpath));
+    rtmp::RtmpPeerControl::command(out, kStreamCommandCsid, streamId_, M::publish(txn, target_.playpath));
     return {};
   }
   if (c.name == "onStatus") {

@@ -13,6 +13,7 @@
 
 #include "rtmp/rtmp_chunk_reader.h"
 #include "rtmp/rtmp_messages.h"
+#include "rtmp/rtmp_peer_control.h"
 #include "rtmp/rtmp_send_queue.h"
 
 namespace venuecast::relay {
@@ -48,13 +49,11 @@ class RtmpPublishProtocol {
   bool published() const { return published_; }
   uint32_t streamId() const { return streamId_; }
   const std::string& phase() const { return phase_; }  // where the exchange is, for timeout messages
-  uint32_t ackWindow() const { return ackWindow_; }
+  uint32_t ackWindow() const { return peer_.ackWindow(); }
 
  private:
   Outcome onCommand(const rtmp::RtmpMessages::Command& c, rtmp::RtmpSendQueue& out);
   double transaction(const char* method);  // the next transaction id, remembered as a call of `method`
-  static void command(rtmp::RtmpSendQueue& out, uint32_t csid, uint32_t streamId, std::vector<uint8_t> body);
-  static void control(rtmp::RtmpSendQueue& out, uint8_t type, std::vector<uint8_t> body, uint32_t newChunkSize = 0);
 
   Target target_;
   uint32_t chunkSize_;
@@ -64,8 +63,7 @@ class RtmpPublishProtocol {
   std::map<double, std::string> pendingCalls_;  // transaction id -> method, to interpret _result / _error
   uint32_t streamId_ = 0;
   bool published_ = false;
-  uint32_t ackWindow_ = 0;
-  uint64_t bytesReceived_ = 0, lastAckAt_ = 0;
+  rtmp::RtmpPeerControl peer_;
 };
 
 }  // namespace venuecast::relay

@@ -32,6 +32,35 @@ std::vector<uint8_t> RtmpMessages::connect(double txn, std::string_view app, std
   return out;
 }
 
+std::vector<uint8_t> RtmpMessages::connectPlayer(double txn, std::string_view app, std::string_view flashVer,
+                                                 std::string_view tcUrl) {
+  auto out = call("connect", txn);
+  using V = RtmpAmf0::Value;
+  RtmpAmf0::encode(V::makeObject({{"app", V::makeString(std::string(app))},
+                                  {"flashVer", V::makeString(std::string(flashVer))},
+                                  {"tcUrl", V::makeString(std::string(tcUrl))},
+                                  {"fpad", V::makeBoolean(false)},
+                                  {"capabilities", V::makeNumber(15)},
+                                  {"audioCodecs", V::makeNumber(4071)},
+                                  {"videoCodecs", V::makeNumber(252)},
+                                  {"videoFunction", V::makeNumber(1)}}),
+                   out);
+  return out;
+}
+
+std::vector<uint8_t> RtmpMessages::play(double txn, std::string_view streamName, double start) {
+  auto out = streamNameCall("play", txn, streamName);
+  RtmpAmf0::encodeNumber(start, out);
+  return out;
+}
+
+std::vector<uint8_t> RtmpMessages::setBufferLength(uint32_t streamId, uint32_t ms) {
+  std::vector<uint8_t> out = {0, static_cast<uint8_t>(kSetBufferLength)};
+  RtmpBytes::appendBe32(out, streamId);
+  RtmpBytes::appendBe32(out, ms);
+  return out;
+}
+
 std::vector<uint8_t> RtmpMessages::streamNameCall(std::string_view name, double txn, std::string_view streamName) {
   auto out = call(name, txn);
   RtmpAmf0::encodeNull(out);

@@ -27,6 +27,7 @@ class RtmpMessages {
   static constexpr uint8_t kAmf0Data = 18;
   static constexpr uint8_t kAmf0Command = 20;
   // User control events.
+  static constexpr uint16_t kSetBufferLength = 3;
   static constexpr uint16_t kPingRequest = 6;
   static constexpr uint16_t kPingResponse = 7;
 
@@ -43,6 +44,13 @@ class RtmpMessages {
 
   static std::vector<uint8_t> connect(double txn, std::string_view app, std::string_view flashVer,
                                       std::string_view tcUrl);
+  // A player's connect, as FFmpeg's rtmpproto sends it: app, flashVer, tcUrl, fpad, capabilities, audioCodecs,
+  // videoCodecs, videoFunction (some servers choose what to send by the codec masks).
+  static std::vector<uint8_t> connectPlayer(double txn, std::string_view app, std::string_view flashVer,
+                                            std::string_view tcUrl);
+  // play(txn, null, name, start): start -1000 = live only (rtmpproto's rtmp_live=live).
+  static std::vector<uint8_t> play(double txn, std::string_view streamName, double start = -1000);
+  static std::vector<uint8_t> setBufferLength(uint32_t streamId, uint32_t ms);  // a User Control event
   // name(txn, null, arg): releaseStream, FCPublish, FCUnpublish with a stream name.
   static std::vector<uint8_t> streamNameCall(std::string_view name, double txn, std::string_view streamName);
   static std::vector<uint8_t> createStream(double txn);

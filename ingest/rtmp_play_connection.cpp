@@ -1,0 +1,229 @@
+#include "ingest/rtmp_play_connection.h"
+
+extern "C" {
+#include <libavutil/error.h>
+}
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+namespace venuecast::ingest {
+
+namespace {
+
+constexpr std::size_t kHandshakeSize = 1536;
+constexpr uint8_t kRtmpVersion = 3;
+constexpr int kSliceMs = 100;
+
+}  // namespace
+
+RtmpPlayConnection::RtmpPlayConnection(Target target, Interrupted interrupted)
+    : protocol_(std::move(target)), interruptedCb_(std::move(interrupted)), reader_(kMaxMessage), in_(kReadBlock) {}
+
+RtmpPlayConnection::~RtmpPlayConnection() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool RtmpPlayConnection::fail(std::string why) {
+  if (error_.empty()) error_ = std::move(why);
+  return false;
+}
+
+bool RtmpPlayConnection::failErrno(const std::string& what, int err) {
+  if (err == ECONNRESET || err == EPIPE || err == ECONNABORTED) closedByServer_ = true;
+  return fail(what + ": " + std::strerror(err));
+}
+
+// Waits until the socket is ready for `events`, in slices that ask whether to give up.
+bool RtmpPlayConnection::waitFor(short events) {
+  for (;;) {
+    if (interruptedCb_ && interruptedCb_()) {
+      interruptedSeen_ = true;
+      return false;
+    }
+    pollfd p{fd_, events, 0};
+    const int r = ::poll(&p, 1, kSliceMs);
+    if (r > 0) return true;
+    if (r < 0 && errno != EINTR) return fail(std::string("poll: ") + std::strerror(errno));
+  }
+}
+
+bool RtmpPlayConnection::connectTcp() {
+  const auto& t = protocol_.target();
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const std::string port = std::to_string(t.port);
+  if (const int r = ::getaddrinfo(t.host.c_str(), port.c_str(), &hints, &found); r != 0) {
+    return fail("cannot resolve " + t.host + ": " + ::gai_strerror(r));
+  }
+  std::string lastError = "no address";
+  for (addrinfo* a = found; a; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    fd_ = fd;
+    int err = 0;
+    if (::connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
+      err = errno;
+      if (err == EINPROGRESS) {
+        if (!waitFor(POLLOUT)) break;
+        socklen_t len = sizeof err;
+        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      }
+    }
+    if (err == 0) {
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // commands are whole messages already
+      ::freeaddrinfo(found);
+      return true;
+    }
+    lastError = std::strerror(err);
+    if (err == ECONNRESET || err == ECONNABORTED) closedByServer_ = true;
+    ::close(fd);
+    fd_ = -1;
+  }
+  ::freeaddrinfo(found);
+  if (interruptedSeen_) return false;
+  return fail("cannot connect to " + t.host + ":" + port + ": " + lastError);
+}
+
+bool RtmpPlayConnection::flush() {
+  while (sendQueue_.hasQueued()) {
+    sendQueue_.startBatch(1 << 20);
+    bool done = false;
+    while (!done) {
+      const auto buffers = sendQueue_.pending(IOV_MAX);
+      std::vector<iovec> iov(buffers.size());
+      for (std::size_t i = 0; i < buffers.size(); ++i) {
+        iov[i] = {const_cast<void*>(buffers[i].data()), buffers[i].size()};
+      }
+      msghdr msg{};
+      msg.msg_iov = iov.data();
+      msg.msg_iovlen = iov.size();
+      const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) {
+          if (!waitFor(POLLOUT)) break;
+          continue;
+        }
+        sendQueue_.finishBatch();
+        return failErrno("write failed", errno);
+      }
+      done = sendQueue_.consume(static_cast<std::size_t>(n));
+    }
+    sendQueue_.finishBatch();
+    if (!done) return false;
+  }
+  return true;
+}
+
+bool RtmpPlayConnection::handshake() {
+  // Simple handshake: C0 = version 3; C1 = time 0, zero, 1528 random bytes. S0 S1 S2 come back together.
+  std::vector<uint8_t> c0c1(1 + kHandshakeSize, 0);
+  c0c1[0] = kRtmpVersion;
+  std::mt19937 rng(std::random_device{}());
+  for (std::size_t i = 9; i <= kHandshakeSize; ++i) c0c1[i] = static_cast<uint8_t>(rng());
+  sendQueue_.push({rtmp::RtmpMediaMessage::owning(0, 0, std::move(c0c1))});
+  if (!flush()) return false;
+  std::vector<uint8_t> s(1 + 2 * kHandshakeSize);
+  for (std::size_t have = 0; have < s.size();) {
+    const ssize_t n = ::recv(fd_, s.data() + have, s.size() - have, MSG_DONTWAIT);
+    if (n > 0) {
+      have += static_cast<std::size_t>(n);
+    } else if (n == 0) {
+      closedByServer_ = true;
+      return fail("server closed the connection during the RTMP handshake");
+    } else if (errno == EAGAIN || errno == EINTR) {
+      if (!waitFor(POLLIN)) return false;
+    } else {
+      return failErrno("RTMP handshake", errno);
+    }
+  }
+  if (s[0] != kRtmpVersion) return fail("server answered the RTMP handshake with version " + std::to_string(s[0]));
+  // C2 echoes S1; connect follows in the same write.
+  sendQueue_.push({rtmp::RtmpMediaMessage::owning(0, 0, {s.begin() + 1, s.begin() + 1 + kHandshakeSize})});
+  protocol_.start(sendQueue_);
+  return flush();
+}
+
+std::string RtmpPlayConnection::open() {
+  if (connectTcp() && handshake()) {
+    while (!flv_.headerWritten() && pump()) {
+    }
+  }
+  if (flv_.headerWritten()) return {};
+  if (interruptedSeen_) return "interrupted during " + protocol_.phase();
+  if (ended_ && error_.empty()) return "the stream ended before it started";
+  return error_;
+}
+
+bool RtmpPlayConnection::pump() {
+  if (ended_ || !error_.empty()) return false;
+  if (!lastReadFilled_ && !waitFor(POLLIN)) return false;
+  ++recvCalls_;
+  const ssize_t n = ::recv(fd_, in_.data(), in_.size(), MSG_DONTWAIT);
+  if (n < 0) {
+    lastReadFilled_ = false;
+    if (errno == EAGAIN || errno == EINTR) return true;
+    return failErrno("read failed", errno);
+  }
+  if (n == 0) {
+    // A server that closes a playing stream has lost its publisher (nginx-rtmp with idle_streams off).
+    if (flv_.headerWritten()) {
+      ended_ = true;
+      return false;
+    }
+    closedByServer_ = true;
+    return fail("server closed the connection during " + protocol_.phase());
+  }
+  lastReadFilled_ = static_cast<std::size_t>(n) == in_.size();
+  messages_.clear();
+  const bool ok = reader_.feed({in_.data(), static_cast<std::size_t>(n)}, messages_);
+  for (const auto& m : messages_) {
+    if (m.type == FlvStreamWriter::kAudio || m.type == FlvStreamWriter::kVideo ||
+        m.type == FlvStreamWriter::kData || m.type == FlvStreamWriter::kAggregate) {
+      flv_.add(m, flvBytes_);
+      continue;
+    }
+    const auto outcome = protocol_.onMessage(m, sendQueue_);
+    if (outcome.event == RtmpPlayProtocol::Event::Failed) return fail(outcome.error);
+    if (outcome.event == RtmpPlayProtocol::Event::Ended) ended_ = true;  // what is buffered still goes out
+  }
+  if (!ok) return fail("bad RTMP data from the server: " + reader_.error());
+  protocol_.onBytesReceived(static_cast<uint64_t>(n), sendQueue_);
+  if (!flush()) return false;
+  return !ended_;
+}
+
+int RtmpPlayConnection::read(uint8_t* buf, int size) {
+  while (flvOffset_ >= flvBytes_.size()) {
+    flvBytes_.clear();
+    flvOffset_ = 0;
+    if (!pump() && flvBytes_.empty()) {
+      if (interruptedSeen_) return AVERROR_EXIT;
+      if (ended_ && error_.empty()) return AVERROR_EOF;
+      return AVERROR(EIO);
+    }
+  }
+  const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(size), flvBytes_.size() - flvOffset_);
+  std::memcpy(buf, flvBytes_.data() + flvOffset_, n);
+  flvOffset_ += n;
+  return static_cast<int>(n);
+}
+
+int RtmpPlayConnection::readPacket(void* opaque, uint8_t* buf, int size) {
+  return static_cast<RtmpPlayConnection*>(opaque)->read(buf, size);
+}
+
+}  // namespace venuecast::ingest
