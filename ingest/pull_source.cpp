@@ -9,6 +9,7 @@ extern "C" {
 
 #include "ingest/av_error.h"
 #include "ingest/flv_compat.h"
+#include "ingest/flv_packet_reader.h"
 #include "ingest/io_watchdog.h"
 #include "ingest/rtmp_play_connection.h"
 
@@ -72,22 +73,23 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
   opts.set("fpsprobesize", "0");
 
   if (options_.nativeTarget) {
-    RtmpPlayConnection connection(*options_.nativeTarget, [cb = watchdog.callback()] { return cb.callback(cb.opaque) != 0; });
+    auto connection = std::make_shared<RtmpPlayConnection>(
+        *options_.nativeTarget, [cb = watchdog.callback()] { return cb.callback(cb.opaque) != 0; });
     watchdog.arm(options_.openLimit);
-    const std::string error = connection.open();
+    const std::string error = connection->open();
     watchdog.disarm();
     if (!error.empty()) {
       if (control.stopRequested()) return SessionOutcome::stopped();
       // Reachable but nothing published yet: keep waiting (a fresh open also re-checks the server).
       if (watchdog.stalled()) return SessionOutcome::waiting("waiting for the venue to publish");
-      if (connection.closedByServer()) {
+      if (connection->closedByServer()) {
         return SessionOutcome::failed("cannot open source: the server closed the connection", " (" + scrub(error) + ")");
       }
       return SessionOutcome::failed("cannot open source: " + scrub(error));
     }
     constexpr int kAvioBuffer = 64 << 10;
     auto* buffer = static_cast<unsigned char*>(av_malloc(kAvioBuffer));
-    AvIoContextPtr avio(buffer ? avio_alloc_context(buffer, kAvioBuffer, 0, &connection, &RtmpPlayConnection::readPacket,
+    AvIoContextPtr avio(buffer ? avio_alloc_context(buffer, kAvioBuffer, 0, connection.get(), &RtmpPlayConnection::readPacket,
                                                     nullptr, nullptr)
                                : nullptr);
     if (!avio) {
@@ -103,8 +105,8 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
     if (r < 0) return SessionOutcome::failed("cannot open source: " + avErrorText(r));
     // Declared after the AVIO and the connection, so it is closed before them.
     return readSession(control, AvInputContextPtr(raw), watchdog, [&](int) {
-      return connection.error().empty() ? std::string() : " (" + scrub(connection.error()) + ")";
-    });
+      return connection->error().empty() ? std::string() : " (" + scrub(connection->error()) + ")";
+    }, connection);
   }
 
   AVFormatContext* raw = avformat_alloc_context();
@@ -122,11 +124,12 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
     if (watchdog.stalled()) return SessionOutcome::waiting("waiting for the venue to publish");
     return SessionOutcome::failed("cannot open source: " + avErrorText(r), libavErrorDetail());
   }
-  return readSession(control, AvInputContextPtr(raw), watchdog, [](int) { return libavErrorDetail(); });
+  return readSession(control, AvInputContextPtr(raw), watchdog, [](int) { return libavErrorDetail(); }, nullptr);
 }
 
 SessionOutcome PullSource::readSession(SessionControl& control, AvInputContextPtr input, IoWatchdog& watchdog,
-                                       const std::function<std::string(int)>& readError) {
+                                       const std::function<std::string(int)>& readError,
+                                       const std::shared_ptr<RtmpPlayConnection>& native) {
   watchdog.arm(options_.openLimit);
   int r = avformat_find_stream_info(input.get(), nullptr);
   watchdog.disarm();
@@ -147,15 +150,19 @@ SessionOutcome PullSource::readSession(SessionControl& control, AvInputContextPt
     (par->codec_type == AVMEDIA_TYPE_VIDEO ? streams->video : streams->audio) = copyParameters(par);
   }
   streams->generation = ++generation_;
-  StreamSetPtr current = streams;
+  Delivery delivery;
+  delivery.current = streams;
 
   clearLibavError();  // probing noise is not why a later read fails
   normalizer_.newSession();
-  sink_.onStreams(current);
-  control.reportLive(current->describe());
+  sink_.onStreams(delivery.current);
+  control.reportLive(delivery.current->describe());
 
-  bool needHeader[kMediaKinds] = {true, true};
-  bool started = false;
+  // Codec parameters known: a native session continues on the data plane without the demuxer. libavformat
+  // first hands out what it has buffered (the FLV bytes already given to it, then end of stream).
+  const bool goAsync = native && options_.dataPlane && FlvPacketReader::supports(*delivery.current);
+  if (goAsync) native->endFlvStream();
+
   SessionOutcome outcome;
   AvPacketPtr pkt = makePacket();
   while (!control.stopRequested()) {
@@ -164,6 +171,10 @@ SessionOutcome PullSource::readSession(SessionControl& control, AvInputContextPt
     watchdog.disarm();
     if (r < 0) {
       if (control.stopRequested()) break;
+      if (goAsync && r == AVERROR_EOF && !native->ended()) {
+        input.reset();
+        return continueOnDataPlane(control, delivery, *native);
+      }
       if (watchdog.stalled()) {
         outcome = SessionOutcome::failed("no data for " + std::to_string(options_.readStall.count() / 1000) + " s (publisher gone?)");
       } else if (r == AVERROR_EOF) {
@@ -178,54 +189,89 @@ SessionOutcome PullSource::readSession(SessionControl& control, AvInputContextPt
       av_packet_unref(pkt.get());
       continue;
     }
-    const MediaKind kind = index == videoIndex ? MediaKind::Video : MediaKind::Audio;
-    const AVRational tb = input->streams[index]->time_base;
-
-    size_t sideSize = 0;
-    if (const uint8_t* side = av_packet_get_side_data(pkt.get(), AV_PKT_DATA_NEW_EXTRADATA, &sideSize)) {
-      current = withExtradata(*current, kind, side, sideSize, ++generation_);
-      sink_.onStreams(current);
-    }
-
-    // A session starts on a keyframe: a relay that joined mid-GOP must not hand outputs undecodable frames.
-    const bool key = kind == MediaKind::Video ? (pkt->flags & AV_PKT_FLAG_KEY) != 0 : !current->video;
-    if (!started && !key) {
-      av_packet_unref(pkt.get());
-      continue;
-    }
-    started = true;
-    if (needHeader[static_cast<int>(kind)]) {
-      attachExtradata(pkt.get(), current->get(kind));
-      needHeader[static_cast<int>(kind)] = false;
-    }
-
-    int64_t dts = toUs(pkt->dts, tb);
-    int64_t pts = toUs(pkt->pts, tb);
-    const int64_t duration = pkt->duration > 0 ? av_rescale_q(pkt->duration, tb, AV_TIME_BASE_Q) : 0;
-    const int64_t now = steadyUs();
-    if (!normalizer_.normalize(kind, dts, pts, duration, now)) {
-      av_packet_unref(pkt.get());
-      continue;
-    }
-    pkt->dts = dts;
-    pkt->pts = pts;
-    pkt->duration = duration;
-    pkt->pos = -1;
-    pkt->time_base = AV_TIME_BASE_Q;
-
-    auto packet = std::make_shared<Packet>();
-    packet->kind = kind;
-    packet->key = key;
-    packet->streams = current;
-    packet->receivedUs = now;
-    packet->av = std::move(pkt);
-    sink_.onPacket(std::move(packet));
-    pkt = makePacket();
+    deliver(delivery, index == videoIndex ? MediaKind::Video : MediaKind::Audio, pkt, input->streams[index]->time_base);
   }
   sink_.onSourceLost();
   // A dead peer must not hold up teardown: close with the interrupt raised.
   watchdog.trip();
   return outcome;
+}
+
+void PullSource::deliver(Delivery& d, MediaKind kind, AvPacketPtr& pkt, AVRational tb) {
+  size_t sideSize = 0;
+  if (const uint8_t* side = av_packet_get_side_data(pkt.get(), AV_PKT_DATA_NEW_EXTRADATA, &sideSize)) {
+    d.current = withExtradata(*d.current, kind, side, sideSize, ++generation_);
+    sink_.onStreams(d.current);
+  }
+
+  // A session starts on a keyframe: a relay that joined mid-GOP must not hand outputs undecodable frames.
+  const bool key = kind == MediaKind::Video ? (pkt->flags & AV_PKT_FLAG_KEY) != 0 : !d.current->video;
+  if (!d.started && !key) {
+    av_packet_unref(pkt.get());
+    return;
+  }
+  d.started = true;
+  if (d.needHeader[static_cast<int>(kind)]) {
+    attachExtradata(pkt.get(), d.current->get(kind));
+    d.needHeader[static_cast<int>(kind)] = false;
+  }
+
+  int64_t dts = toUs(pkt->dts, tb);
+  int64_t pts = toUs(pkt->pts, tb);
+  const int64_t duration = pkt->duration > 0 ? av_rescale_q(pkt->duration, tb, AV_TIME_BASE_Q) : 0;
+  const int64_t now = steadyUs();
+  if (!normalizer_.normalize(kind, dts, pts, duration, now)) {
+    av_packet_unref(pkt.get());
+    return;
+  }
+  pkt->dts = dts;
+  pkt->pts = pts;
+  pkt->duration = duration;
+  pkt->pos = -1;
+  pkt->time_base = AV_TIME_BASE_Q;
+
+  auto packet = std::make_shared<Packet>();
+  packet->kind = kind;
+  packet->key = key;
+  packet->streams = d.current;
+  packet->receivedUs = now;
+  packet->av = std::move(pkt);
+  sink_.onPacket(std::move(packet));
+  pkt = makePacket();
+}
+
+SessionOutcome PullSource::continueOnDataPlane(SessionControl& control, Delivery& delivery, RtmpPlayConnection& connection) {
+  FlvPacketReader reader(*delivery.current);
+  const AVCodecParameters* audio = delivery.current->audio.get();
+  // libavformat gives AAC packets their frame duration; the timeline uses it to continue across an outage.
+  const int64_t aacDurationUs = audio && audio->sample_rate > 0 ? int64_t{1024} * 1'000'000 / audio->sample_rate : 0;
+  connection.startAsync(*options_.dataPlane, options_.readStall,
+                                     [&](const rtmp::RtmpChunkReader::Message& m) -> std::string {
+                                       auto r = reader.read(m);
+                                       if (r.kind == FlvPacketReader::Result::Kind::Error) return r.error;
+                                       if (r.kind != FlvPacketReader::Result::Kind::Packet) return {};
+                                       if (r.media == MediaKind::Audio && aacDurationUs > 0) {
+                                         r.packet->duration = av_rescale_q(aacDurationUs, AV_TIME_BASE_Q, AVRational{1, 1000});
+                                       }
+                                       deliver(delivery, r.media, r.packet, AVRational{1, 1000});
+                                       return {};
+                                     });
+  std::optional<RtmpPlayConnection::AsyncEnd> end;
+  while (!(end = connection.waitAsyncEnd(std::chrono::milliseconds(200)))) {
+    if (control.stopRequested()) break;
+  }
+  connection.stopAsync();  // returns once no handler of the session can run any more
+  sink_.onSourceLost();
+  if (!end) return SessionOutcome::stopped();
+  switch (end->kind) {
+    case RtmpPlayConnection::AsyncEnd::Kind::Stalled:
+      return SessionOutcome::failed("no data for " + std::to_string(options_.readStall.count() / 1000) + " s (publisher gone?)");
+    case RtmpPlayConnection::AsyncEnd::Kind::PublisherLeft:
+      return SessionOutcome::failed("publisher left (end of stream)");
+    case RtmpPlayConnection::AsyncEnd::Kind::Failed:
+      break;
+  }
+  return SessionOutcome::failed("read failed: " + scrub(end->error));
 }
 
 }  // namespace venuecast::ingest

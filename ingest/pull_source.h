@@ -2,13 +2,17 @@
 // Pulls one venue feed, one session per call: open, probe, check codecs, then read, normalise and hand packets
 // to the sink until the feed ends, stalls or a stop is requested. rtmp:// is played by our own RTMP client
 // (RtmpPlayConnection) and demuxed by libavformat's flv demuxer; rtmps:// goes through libavformat entirely.
+#include <boost/asio/io_context.hpp>
+
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "ingest/av_ptr.h"
 #include "ingest/io_watchdog.h"
+#include "ingest/rtmp_play_connection.h"
 #include "ingest/rtmp_play_protocol.h"
 
 #include "ingest/packet_sink.h"
@@ -28,6 +32,8 @@ class PullSource {
     std::optional<RtmpPlayProtocol::Target> nativeTarget;
     // Applied to what a server says back before it is shown (it may echo a stream name holding a token).
     std::function<std::string(const std::string&)> scrub;
+    // Where a native session reads once its codecs are known (null: on the source's thread, via the demuxer).
+    boost::asio::io_context* dataPlane = nullptr;
   };
 
   // `label` names the venue in logs ("venue chengdu"); `url` may hold a secret and is never logged.
@@ -38,8 +44,19 @@ class PullSource {
   SessionOutcome runSession(SessionControl& control);
 
  private:
+  // A session's delivery state: its current codec parameters, whether it has started (on a keyframe), and which
+  // streams still need their sequence header attached to the first packet.
+  struct Delivery {
+    StreamSetPtr current;
+    bool needHeader[kMediaKinds] = {true, true};
+    bool started = false;
+  };
   SessionOutcome readSession(SessionControl& control, AvInputContextPtr input, IoWatchdog& watchdog,
-                             const std::function<std::string(int)>& readError);
+                             const std::function<std::string(int)>& readError,
+                             const std::shared_ptr<RtmpPlayConnection>& native);
+  SessionOutcome continueOnDataPlane(SessionControl& control, Delivery& delivery, RtmpPlayConnection& connection);
+  // Normalises `pkt` (timestamps in `tb`) onto the venue timeline and hands it to the sink.
+  void deliver(Delivery& d, MediaKind kind, AvPacketPtr& pkt, AVRational tb);
   std::string scrub(const std::string& text) const { return options_.scrub ? options_.scrub(text) : text; }
 
   std::string label_;

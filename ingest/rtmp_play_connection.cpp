@@ -210,6 +210,7 @@ int RtmpPlayConnection::read(uint8_t* buf, int size) {
   while (flvOffset_ >= flvBytes_.size()) {
     flvBytes_.clear();
     flvOffset_ = 0;
+    if (flvDrained_) return AVERROR_EOF;  // the rest of the session is read on the data plane
     if (!pump() && flvBytes_.empty()) {
       if (interruptedSeen_) return AVERROR_EXIT;
       if (ended_ && error_.empty()) return AVERROR_EOF;
@@ -224,6 +225,142 @@ int RtmpPlayConnection::read(uint8_t* buf, int size) {
 
 int RtmpPlayConnection::readPacket(void* opaque, uint8_t* buf, int size) {
   return static_cast<RtmpPlayConnection*>(opaque)->read(buf, size);
+}
+
+// ---- phase 2: on the data plane ------------------------------------------------------------------------------
+
+void RtmpPlayConnection::startAsync(boost::asio::io_context& io, std::chrono::milliseconds stall, MediaHandler onMedia) {
+  async_ = std::make_unique<Async>(io);
+  async_->stall = stall;
+  async_->onMedia = std::move(onMedia);
+  async_->lastData = std::chrono::steady_clock::now();
+  boost::system::error_code ec;
+  async_->socket.assign(fd_, ec);
+  if (ec) {
+    finishAsync({AsyncEnd::Kind::Failed, "cannot hand the socket over: " + ec.message()});
+    return;
+  }
+  fd_ = -1;  // the descriptor owns it now
+  boost::asio::post(async_->strand, [self = shared_from_this()] {
+    self->armStallCheck();
+    self->doAsyncRead();
+  });
+}
+
+// async_read_some tries the read at once (Asio's speculative read) and waits only if nothing is there.
+void RtmpPlayConnection::doAsyncRead() {
+  async_->socket.async_read_some(boost::asio::buffer(in_), [self = shared_from_this()](const boost::system::error_code& ec,
+                                                                                       std::size_t n) {
+    self->onAsyncRead(ec, n);
+  });
+}
+
+void RtmpPlayConnection::onAsyncRead(const boost::system::error_code& ec, std::size_t n) {
+  if (async_->done) return;
+  if (ec == boost::asio::error::eof) return finishAsync({AsyncEnd::Kind::PublisherLeft, {}});
+  if (ec) return finishAsync({AsyncEnd::Kind::Failed, ec.message()});
+  async_->lastData = std::chrono::steady_clock::now();
+  messages_.clear();
+  const bool ok = reader_.feed({in_.data(), n}, messages_);
+  for (const auto& m : messages_) {
+    if (m.type == FlvStreamWriter::kAudio || m.type == FlvStreamWriter::kVideo || m.type == FlvStreamWriter::kAggregate) {
+      if (std::string error = passMedia(m); !error.empty()) return finishAsync({AsyncEnd::Kind::Failed, error});
+      continue;
+    }
+    if (m.type == FlvStreamWriter::kData) continue;  // metadata updates: the codecs are known
+    const auto outcome = protocol_.onMessage(m, sendQueue_);
+    if (outcome.event == RtmpPlayProtocol::Event::Failed) return finishAsync({AsyncEnd::Kind::Failed, outcome.error});
+    if (outcome.event == RtmpPlayProtocol::Event::Ended) return finishAsync({AsyncEnd::Kind::PublisherLeft, {}});
+  }
+  if (!ok) return finishAsync({AsyncEnd::Kind::Failed, "bad RTMP data from the server: " + reader_.error()});
+  protocol_.onBytesReceived(n, sendQueue_);
+  if (!flushNonBlocking()) return finishAsync({AsyncEnd::Kind::Failed, error_});
+  doAsyncRead();
+}
+
+// Aggregates carry several FLV tags; each becomes a message of its own, timed from the aggregate's timestamp.
+std::string RtmpPlayConnection::passMedia(const rtmp::RtmpChunkReader::Message& m) {
+  if (m.type != FlvStreamWriter::kAggregate) return async_->onMedia(m);
+  const auto& p = m.payload;
+  std::size_t at = 0;
+  std::optional<uint32_t> base;
+  while (at + 11 <= p.size()) {
+    const uint32_t size = uint32_t{p[at + 1]} << 16 | uint32_t{p[at + 2]} << 8 | p[at + 3];
+    const uint32_t ts = (uint32_t{p[at + 4]} << 16 | uint32_t{p[at + 5]} << 8 | p[at + 6]) | uint32_t{p[at + 7]} << 24;
+    if (at + 11 + size > p.size()) break;
+    if (!base) base = ts;
+    rtmp::RtmpChunkReader::Message sub{m.chunkStreamId, m.timestamp + (ts - *base), static_cast<uint8_t>(p[at] & 0x1F),
+                                       m.streamId, {p.begin() + static_cast<std::ptrdiff_t>(at + 11),
+                                                    p.begin() + static_cast<std::ptrdiff_t>(at + 11 + size)}};
+    if (sub.type == FlvStreamWriter::kAudio || sub.type == FlvStreamWriter::kVideo) {
+      if (std::string error = async_->onMedia(sub); !error.empty()) return error;
+    }
+    at += 11 + size + 4;
+  }
+  return {};
+}
+
+// Acks and pong go out without blocking the loop; what the socket does not take waits for the next read.
+bool RtmpPlayConnection::flushNonBlocking() {
+  const int fd = async_->socket.native_handle();
+  while (sendQueue_.hasQueued() || sendQueue_.inFlight()) {
+    if (!sendQueue_.inFlight()) sendQueue_.startBatch(1 << 20);
+    const auto buffers = sendQueue_.pending(IOV_MAX);
+    std::vector<iovec> iov(buffers.size());
+    for (std::size_t i = 0; i < buffers.size(); ++i) iov[i] = {const_cast<void*>(buffers[i].data()), buffers[i].size()};
+    msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = iov.size();
+    const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) return true;
+      return failErrno("write failed", errno);
+    }
+    if (sendQueue_.consume(static_cast<std::size_t>(n))) sendQueue_.finishBatch();
+  }
+  return true;
+}
+
+void RtmpPlayConnection::armStallCheck() {
+  async_->stallTimer.expires_after(std::chrono::milliseconds(500));
+  async_->stallTimer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->async_->done) return;
+    if (std::chrono::steady_clock::now() - self->async_->lastData >= self->async_->stall) {
+      return self->finishAsync({AsyncEnd::Kind::Stalled, {}});
+    }
+    self->armStallCheck();
+  });
+}
+
+void RtmpPlayConnection::finishAsync(AsyncEnd end) {
+  if (async_) {
+    async_->done = true;
+    async_->stallTimer.cancel();
+  }
+  std::lock_guard lock(mu_);
+  if (!asyncEnd_) asyncEnd_ = std::move(end);
+  cv_.notify_all();
+}
+
+std::optional<RtmpPlayConnection::AsyncEnd> RtmpPlayConnection::waitAsyncEnd(std::chrono::milliseconds wait) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, wait, [&] { return asyncEnd_.has_value(); });
+  return asyncEnd_;
+}
+
+void RtmpPlayConnection::stopAsync() {
+  if (!async_) return;
+  boost::asio::post(async_->strand, [self = shared_from_this()] {
+    self->async_->done = true;
+    boost::system::error_code ignored;
+    self->async_->stallTimer.cancel();
+    self->async_->socket.close(ignored);
+    std::lock_guard lock(self->mu_);
+    self->asyncStopped_ = true;
+    self->cv_.notify_all();
+  });
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, std::chrono::seconds(2), [&] { return asyncStopped_; });
 }
 
 }  // namespace venuecast::ingest

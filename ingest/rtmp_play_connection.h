@@ -1,12 +1,23 @@
 #pragma once
-// A venue's RTMP feed, played by our own client and handed to libavformat's flv demuxer as an FLV byte stream
-// (through a custom AVIOContext), instead of libavformat's RTMP client. That client reads each chunk header
-// and body with separate recv() calls, each after a poll(): ~1,400 syscalls/s for one 6 Mbit/s feed. Here the
-// socket is read in large blocks (one recv per burst of whatever has arrived) on the source's own thread, so
-// demuxing, codec probing and everything downstream stay exactly as they were.
-// Blocking, for the source's thread; every wait is cut into 100 ms slices that ask `interrupted`.
+// A venue's RTMP feed, played by our own client instead of libavformat's (which reads each chunk header and
+// body with separate recv() calls, each after a poll(): ~1,400 syscalls/s for one 6 Mbit/s feed). Two phases:
+//  1. blocking, on the source's thread (every wait cut into 100 ms slices that ask `interrupted`): connect,
+//     play, and hand libavformat's flv demuxer an FLV byte stream (custom AVIOContext) to probe the codecs;
+//  2. once the codecs are known (startAsync): the socket moves to the data plane and every message is passed on
+//     as it arrives, read in large blocks, with no thread in between.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,7 +28,7 @@
 
 namespace venuecast::ingest {
 
-class RtmpPlayConnection {
+class RtmpPlayConnection : public std::enable_shared_from_this<RtmpPlayConnection> {
  public:
   using Target = RtmpPlayProtocol::Target;
   using Interrupted = std::function<bool()>;
@@ -38,6 +49,23 @@ class RtmpPlayConnection {
   // For avio_alloc_context: opaque = RtmpPlayConnection*.
   static int readPacket(void* opaque, uint8_t* buf, int size);
 
+  // Phase 2. Stops feeding libavformat: read() hands out what is already buffered, then AVERROR_EOF.
+  void endFlvStream() { flvDrained_ = true; }
+  bool ended() const { return ended_; }  // the server said the stream ended (phase 1)
+
+  struct AsyncEnd {
+    enum class Kind { PublisherLeft, Stalled, Failed } kind = Kind::Failed;
+    std::string error;
+  };
+  // Gets each audio/video message (aggregates unpacked) on the data plane; a non-empty return ends the session.
+  using MediaHandler = std::function<std::string(const rtmp::RtmpChunkReader::Message&)>;
+  // Continues on `io` once libavformat has let go: reads asynchronously, answers the server, and ends on
+  // UnpublishNotify or a close, a read error, an error from onMedia, or `stall` without any data.
+  void startAsync(boost::asio::io_context& io, std::chrono::milliseconds stall, MediaHandler onMedia);
+  std::optional<AsyncEnd> waitAsyncEnd(std::chrono::milliseconds wait);
+  // Ends the async phase (if still running); returns once none of its handlers can call onMedia any more.
+  void stopAsync();
+
   const std::string& error() const { return error_; }
   // The server hung up (reset, broken pipe, or EOF before playing): the errors differ with timing alone.
   bool closedByServer() const { return closedByServer_; }
@@ -51,6 +79,12 @@ class RtmpPlayConnection {
   bool waitFor(short events);
   bool flush();
   bool fail(std::string why);
+  void doAsyncRead();
+  void onAsyncRead(const boost::system::error_code& ec, std::size_t n);
+  void armStallCheck();
+  void finishAsync(AsyncEnd end);
+  bool flushNonBlocking();
+  std::string passMedia(const rtmp::RtmpChunkReader::Message& m);
   bool failErrno(const std::string& what, int err);
 
   RtmpPlayProtocol protocol_;
@@ -69,6 +103,23 @@ class RtmpPlayConnection {
   bool closedByServer_ = false;
   std::string error_;
   uint64_t recvCalls_ = 0;
+  bool flvDrained_ = false;
+
+  struct Async {
+    explicit Async(boost::asio::io_context& io) : strand(boost::asio::make_strand(io)), socket(strand), stallTimer(strand) {}
+    boost::asio::strand<boost::asio::io_context::executor_type> strand;
+    boost::asio::posix::stream_descriptor socket;
+    boost::asio::steady_timer stallTimer;
+    std::chrono::milliseconds stall{0};
+    MediaHandler onMedia;
+    std::chrono::steady_clock::time_point lastData;
+    bool done = false;  // strand only: no more callbacks
+  };
+  std::unique_ptr<Async> async_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<AsyncEnd> asyncEnd_;
+  bool asyncStopped_ = false;
 };
 
 }  // namespace venuecast::ingest

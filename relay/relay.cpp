@@ -27,6 +27,7 @@ Relay::Relay(boost::asio::io_context& io, const config::Config& config)
       const auto e = config::resolveRtmpEndpoint(venue.url, "");
       sourceOptions.nativeTarget = ingest::RtmpPlayProtocol::Target{e.host, e.port, e.app, e.tcUrl, e.playpath};
     }
+    sourceOptions.dataPlane = &dataPlane_->io();
     sourceOptions.scrub = [scrubber](const std::string& text) { return scrubber->scrub(text); };
     auto source = std::make_unique<ingest::PullSource>("venue " + venue.id, venue.url, *hub, sourceOptions);
     auto* raw = source.get();
