@@ -57,7 +57,7 @@ FlvPacketReader::Result FlvPacketReader::packet(MediaKind kind, const uint8_t* d
 
 FlvPacketReader::Result FlvPacketReader::video(const std::vector<uint8_t>& p, uint32_t timestamp) {
   if ((p[0] & 0x0F) != kCodecAvc) return {Result::Kind::Error, MediaKind::Video, {}, "video codec changed (FLV codec id " + std::to_string(p[0] & 0x0F) + ")"};
-  if (p.size() < 5) return {Result::Kind::Error, MediaKind::Video, {}, "truncated AVC video tag"};
+  if (p.size() < 5) return {};  // truncated: skipped, as flvdec resyncs past bad tags
   const bool key = (p[0] >> 4) == kKeyFrame;
   const uint8_t avcPacketType = p[1];
   // Composition time: signed 24 bit.
@@ -78,7 +78,7 @@ FlvPacketReader::Result FlvPacketReader::video(const std::vector<uint8_t>& p, ui
 
 FlvPacketReader::Result FlvPacketReader::audio(const std::vector<uint8_t>& p, uint32_t timestamp) {
   if ((p[0] >> 4) != kSoundAac) return {Result::Kind::Error, MediaKind::Audio, {}, "audio codec changed (FLV sound format " + std::to_string(p[0] >> 4) + ")"};
-  if (p.size() < 2) return {Result::Kind::Error, MediaKind::Audio, {}, "truncated AAC audio tag"};
+  if (p.size() < 2) return {};
   const int a = static_cast<int>(MediaKind::Audio);
   if (p[1] == 0) {
     std::vector<uint8_t> header(p.begin() + 2, p.end());

@@ -257,9 +257,14 @@ SessionOutcome PullSource::continueOnDataPlane(SessionControl& control, Delivery
                                        return {};
                                      });
   std::optional<RtmpPlayConnection::AsyncEnd> end;
-  while (!(end = connection.waitAsyncEnd(std::chrono::milliseconds(200)))) {
+  control.setStopWaker([weak = connection.weak_from_this()] {
+    if (auto c = weak.lock()) c->wakeWaiter();
+  });
+  // The stop waker ends the wait; the timeout is only a fallback.
+  while (!(end = connection.waitAsyncEnd(std::chrono::milliseconds(1'000)))) {
     if (control.stopRequested()) break;
   }
+  control.setStopWaker({});
   connection.stopAsync();  // returns once no handler of the session can run any more
   sink_.onSourceLost();
   if (!end) return SessionOutcome::stopped();

@@ -344,8 +344,14 @@ void RtmpPlayConnection::finishAsync(AsyncEnd end) {
 
 std::optional<RtmpPlayConnection::AsyncEnd> RtmpPlayConnection::waitAsyncEnd(std::chrono::milliseconds wait) {
   std::unique_lock lock(mu_);
-  cv_.wait_for(lock, wait, [&] { return asyncEnd_.has_value(); });
+  cv_.wait_for(lock, wait, [&] { return asyncEnd_.has_value() || wakeRequested_; });
   return asyncEnd_;
+}
+
+void RtmpPlayConnection::wakeWaiter() {
+  std::lock_guard lock(mu_);
+  wakeRequested_ = true;
+  cv_.notify_all();
 }
 
 void RtmpPlayConnection::stopAsync() {

@@ -63,6 +63,8 @@ class RtmpPlayConnection : public std::enable_shared_from_this<RtmpPlayConnectio
   // UnpublishNotify or a close, a read error, an error from onMedia, or `stall` without any data.
   void startAsync(boost::asio::io_context& io, std::chrono::milliseconds stall, MediaHandler onMedia);
   std::optional<AsyncEnd> waitAsyncEnd(std::chrono::milliseconds wait);
+  // Makes waitAsyncEnd return now (e.g. a stop was requested); any thread.
+  void wakeWaiter();
   // Ends the async phase (if still running); returns once none of its handlers can call onMedia any more.
   void stopAsync();
 
@@ -120,6 +122,7 @@ class RtmpPlayConnection : public std::enable_shared_from_this<RtmpPlayConnectio
   std::condition_variable cv_;
   std::optional<AsyncEnd> asyncEnd_;
   bool asyncStopped_ = false;
+  bool wakeRequested_ = false;
 };
 
 }  // namespace venuecast::ingest

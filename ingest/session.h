@@ -2,6 +2,7 @@
 // The contract between a blocking I/O session (a source read loop, an output write loop) and the
 // supervisor that runs it on a worker thread and schedules retries on the control plane.
 #include <atomic>
+#include <functional>
 #include <string>
 
 namespace venuecast::ingest {
@@ -31,6 +32,10 @@ class SessionControl {
   // Raised when the process is stopping; libav calls see it through the interrupt callback.
   virtual const std::atomic<bool>& stopFlag() const = 0;
   bool stopRequested() const { return stopFlag().load(std::memory_order_relaxed); }
+  // Runs `wake` (on any thread) when a stop is requested, at once if one already is, so that a session sleeping
+  // on its own condition variable need not poll the flag often. Replaces an earlier one; dropped when the
+  // session ends. Without an override the session only has the flag.
+  virtual void setStopWaker(std::function<void()> wake) { (void)wake; }
   // Media is flowing (or the output is publishing); `detail` says what, e.g. the codecs.
   virtual void reportLive(const std::string& detail) = 0;
   // Connected but idle (e.g. an output waiting for its venue to come up).

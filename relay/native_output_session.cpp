@@ -21,8 +21,8 @@ namespace {
 
 // At most this many packets per write: a backlog (the cached GOP) still goes out in a few large writes.
 constexpr std::size_t kPacketsPerBatch = 64;
-// How often the waiting thread looks at the stop flag (a stop request does not wake it).
-constexpr std::chrono::milliseconds kStopPoll{200};
+// The waiting thread is woken by a stop request (SessionControl::setStopWaker); this is only its fallback.
+constexpr std::chrono::milliseconds kStopPoll{1'000};
 
 // What the data plane reports to the waiting session thread.
 class SessionEvents {
@@ -42,14 +42,19 @@ class SessionEvents {
     closed_ = true;
     cv_.notify_all();
   }
+  void stopRequested() {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    cv_.notify_all();
+  }
   std::optional<std::string> waitPublished(Clock::duration d) {
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, d, [&] { return publishResult_.has_value(); });
+    cv_.wait_for(lock, d, [&] { return publishResult_.has_value() || stopping_; });
     return publishResult_;
   }
   std::optional<SessionOutcome> waitEnded(Clock::duration d) {
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, d, [&] { return ended_.has_value(); });
+    cv_.wait_for(lock, d, [&] { return ended_.has_value() || stopping_; });
     return ended_;
   }
   std::atomic<bool> confirmed{false};  // the session announced itself live
@@ -65,6 +70,7 @@ class SessionEvents {
   std::optional<std::string> publishResult_;
   std::optional<SessionOutcome> ended_;
   bool closed_ = false;
+  bool stopping_ = false;
 };
 
 // Moves packets from the output's queue into the publisher, on the publisher's strand: when the queue says
@@ -195,18 +201,21 @@ SessionOutcome runNativeOutputSession(const NativeOutputSetup& setup, boost::asi
   // Everything a session started must be over before this returns: the queue stops calling us, and the
   // connection is closed (gracefully, bounded by its close timeout).
   auto finish = [&](SessionOutcome outcome) {
+    control.setStopWaker({});
     ctx.queue.setReadyCallback({});
     pump->finish();
     events->waitClosed(setup.publisher.closeTimeout + std::chrono::milliseconds(500));
     return outcome;
   };
 
+  control.setStopWaker([events] { events->stopRequested(); });
   publisher->asyncPublish(setup.target, [events](const std::string& e) { events->published(e); });
   std::optional<std::string> published;
   while (!(published = events->waitPublished(kStopPoll))) {
     if (control.stopRequested()) return finish(SessionOutcome::stopped());
   }
   if (!published->empty()) {
+    control.setStopWaker({});
     if (control.stopRequested()) return SessionOutcome::stopped();
     return SessionOutcome::failed("cannot publish: " + scrub(*published));
   }

@@ -22,6 +22,15 @@ const char* toString(SupervisedState state) {
 class SessionSupervisor::Control : public ingest::SessionControl {
  public:
   Control(SessionSupervisor& owner, uint64_t session) : owner_(owner), session_(session) {}
+  ~Control() override {
+    std::lock_guard lock(owner_.wakerMu_);
+    owner_.stopWaker_ = {};
+  }
+  void setStopWaker(std::function<void()> wake) override {
+    std::lock_guard lock(owner_.wakerMu_);
+    owner_.stopWaker_ = std::move(wake);
+    if (owner_.stop_.load() && owner_.stopWaker_) owner_.stopWaker_();
+  }
   const std::atomic<bool>& stopFlag() const override { return owner_.stop_; }
   void reportLive(const std::string& detail) override {
     liveSince_ = std::chrono::steady_clock::now();
@@ -69,6 +78,10 @@ void SessionSupervisor::start() {
 
 void SessionSupervisor::requestStop() {
   stop_.store(true);
+  {
+    std::lock_guard lock(wakerMu_);
+    if (stopWaker_) stopWaker_();
+  }
   std::lock_guard lock(mu_);
   wake_.notify_one();
 }

@@ -64,6 +64,8 @@ class SessionSupervisor : public std::enable_shared_from_this<SessionSupervisor>
   std::condition_variable wake_;
   bool runRequested_ = false;
   std::thread worker_;
+  std::mutex wakerMu_;
+  std::function<void()> stopWaker_;  // the running session's, see SessionControl::setStopWaker
 
   std::atomic<uint64_t> session_{0};  // bumped by the worker for every session it starts
 

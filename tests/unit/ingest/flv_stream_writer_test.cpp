@@ -13,6 +13,7 @@ extern "C" {
 
 #include "ingest/av_ptr.h"
 #include "rtmp/rtmp_amf0.h"
+#include "tests/unit/support/flv_demux.h"
 
 namespace venuecast::ingest {
 namespace {
@@ -36,53 +37,6 @@ const std::vector<uint8_t> kAvcHeader = {0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x0a, 0xf
                                          1, 0, 2, 0x68, 0xeb};
 const std::vector<uint8_t> kAvcKey = {0x17, 1, 0, 0, 0x21, 0, 0, 0, 3, 0x65, 0x88, 0x84};
 
-struct Demuxed {
-  int flags = -1;
-  std::vector<std::pair<AVMediaType, int64_t>> packets;  // kind, dts ms
-  bool sawMetadata = false;
-};
-
-struct Reader {
-  const std::vector<uint8_t>* bytes;
-  std::size_t at = 0;
-  static int read(void* opaque, uint8_t* buf, int size) {
-    auto* r = static_cast<Reader*>(opaque);
-    const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(size), r->bytes->size() - r->at);
-    if (n == 0) return AVERROR_EOF;
-    std::memcpy(buf, r->bytes->data() + r->at, n);
-    r->at += n;
-    return static_cast<int>(n);
-  }
-};
-
-Demuxed demux(const std::vector<uint8_t>& flv) {
-  // The tiny parameter sets here are not decodable; the parser's complaints are noise.
-  struct QuietLibav {
-    int level = av_log_get_level();
-    QuietLibav() { av_log_set_level(AV_LOG_FATAL); }
-    ~QuietLibav() { av_log_set_level(level); }
-  } quiet;
-  Demuxed out;
-  if (flv.size() > 4) out.flags = flv[4];
-  Reader reader{&flv};
-  auto* buffer = static_cast<unsigned char*>(av_malloc(4096));
-  AvIoContextPtr avio(avio_alloc_context(buffer, 4096, 0, &reader, &Reader::read, nullptr, nullptr));
-  AVFormatContext* raw = avformat_alloc_context();
-  raw->pb = avio.get();
-  raw->flags |= AVFMT_FLAG_CUSTOM_IO;
-  EXPECT_GE(avformat_open_input(&raw, "", av_find_input_format("flv"), nullptr), 0);
-  AvInputContextPtr input(raw);
-  AvPacketPtr pkt = makePacket();
-  while (av_read_frame(input.get(), pkt.get()) >= 0) {
-    const AVStream* st = input->streams[pkt->stream_index];
-    out.packets.emplace_back(st->codecpar->codec_type, av_rescale_q(pkt->dts, st->time_base, {1, 1000}));
-    av_packet_unref(pkt.get());
-  }
-  const AVDictionaryEntry* encoder = av_dict_get(input->metadata, "encoder", nullptr, 0);
-  out.sawMetadata = encoder && std::string(encoder->value) == "obs-output module";
-  return out;
-}
-
 TEST(FlvStreamWriter, HeaderWaitsForMetadataAndTakesTheStreamFlagsFromIt) {
   FlvStreamWriter w;
   std::vector<uint8_t> flv;
@@ -99,7 +53,7 @@ TEST(FlvStreamWriter, HeaderWaitsForMetadataAndTakesTheStreamFlagsFromIt) {
   EXPECT_TRUE(w.add(media(9, 0, kAvcHeader), flv));
   EXPECT_TRUE(w.add(media(9, 40, kAvcKey), flv));
   EXPECT_TRUE(w.add(media(9, 0x01000050, kAvcKey), flv)) << "a timestamp past 24 bits uses the extension byte";
-  const auto d = demux(flv);
+  const auto d = testing::demuxFlv(flv);
   EXPECT_TRUE(d.sawMetadata) << "@setDataFrame stripped, onMetaData read";
   ASSERT_EQ(d.packets.size(), 2u) << "the sequence header becomes extradata, not a packet";
   EXPECT_EQ(d.packets[0].second, 40);
@@ -124,7 +78,7 @@ TEST(FlvStreamWriter, WithoutMetadataTheFirstMediaMessageDecidesAndAggregatesAre
   }
   EXPECT_TRUE(w.add({4, 142, FlvStreamWriter::kAggregate, 1, agg}, flv));
   EXPECT_FALSE(w.add({3, 0, 20, 0, {2, 0, 1, 'x'}}, flv)) << "commands are not FLV material";
-  const auto d = demux(flv);
+  const auto d = testing::demuxFlv(flv);
   ASSERT_EQ(d.packets.size(), 3u) << "the sequence header becomes extradata, not a packet";
   EXPECT_EQ(d.packets[0].first, AVMEDIA_TYPE_AUDIO);
   EXPECT_EQ(d.packets[0].second, 121);

@@ -1,6 +1,9 @@
 #include "relay/session_supervisor.h"
 
 #include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -186,6 +189,35 @@ TEST(SessionSupervisor, StopInterruptsARunningSessionAndJoins) {
   EXPECT_TRUE(sawStop.load());
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
   EXPECT_EQ(sup->state(), SupervisedState::Stopped);
+}
+
+TEST(SessionSupervisor, StopWakesASessionSleepingOnItsOwnConditionVariable) {
+  boost::asio::io_context io;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool woken = false;
+  std::atomic<bool> waiting{false};
+  auto sup = std::make_shared<SessionSupervisor>(
+      io, "output dalian",
+      [&](ingest::SessionControl& c) {
+        c.setStopWaker([&] {
+          std::lock_guard lock(mu);
+          woken = true;
+          cv.notify_all();
+        });
+        std::unique_lock lock(mu);
+        waiting = true;
+        cv.wait_for(lock, 10s, [&] { return woken; });  // no polling of the flag
+        return ingest::SessionOutcome{};
+      },
+      fastBackoff());
+  sup->start();
+  runUntil(io, [&] { return waiting.load(); }, 2s);
+  const auto t0 = std::chrono::steady_clock::now();
+  sup->requestStop();
+  sup->join();
+  EXPECT_TRUE(woken);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
 }
 
 TEST(SessionSupervisor, ImmediateRetrySkipsTheBackoff) {
