@@ -72,6 +72,10 @@ bool FlvStreamWriter::add(const rtmp::RtmpChunkReader::Message& m, std::vector<u
         if (!headerWritten_) {
           hasAudio_ = data.find("audiocodecid") != nullptr;
           hasVideo_ = data.find("videocodecid") != nullptr;
+          const auto* v = data.find("videodatarate");
+          const auto* a = data.find("audiodatarate");
+          if (v && v->type == RtmpAmf0::Type::Number) videoKbps_ = v->number;
+          if (a && a->type == RtmpAmf0::Type::Number) audioKbps_ = a->number;
           tag(kData, m.timestamp, p.data() + start, p.size() - start, early_);
           writeHeader(out);
           return false;

@@ -21,6 +21,11 @@ class FlvStreamWriter {
   bool add(const rtmp::RtmpChunkReader::Message& m, std::vector<uint8_t>& out);
 
   bool headerWritten() const { return headerWritten_; }
+  // What the FLV header announced, and the bit rates the first onMetaData gave (kbit/s, 0 if none).
+  bool hasVideo() const { return hasVideo_; }
+  bool hasAudio() const { return hasAudio_; }
+  double videoKbps() const { return videoKbps_; }
+  double audioKbps() const { return audioKbps_; }
 
  private:
   void tag(uint8_t type, uint32_t timestamp, const uint8_t* body, std::size_t size, std::vector<uint8_t>& out);
@@ -28,6 +33,7 @@ class FlvStreamWriter {
 
   bool headerWritten_ = false;
   bool hasAudio_ = false, hasVideo_ = false;
+  double videoKbps_ = 0, audioKbps_ = 0;
   std::vector<uint8_t> early_;  // tags before the header could be written (e.g. |RtmpSampleAccess)
 };
 

@@ -8,6 +8,7 @@ extern "C" {
 #include <cstring>
 
 #include "ingest/av_error.h"
+#include "ingest/flv_codec_probe.h"
 #include "ingest/flv_compat.h"
 #include "ingest/flv_packet_reader.h"
 #include "ingest/io_watchdog.h"
@@ -87,6 +88,14 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
       }
       return SessionOutcome::failed("cannot open source: " + scrub(error));
     }
+    watchdog.arm(options_.openLimit);
+    auto probed = probeNatively(*connection);
+    watchdog.disarm();
+    if (probed) {
+      return startNativeSession(control, std::move(probed->first), std::move(probed->second), *connection);
+    }
+    if (control.stopRequested()) return SessionOutcome::stopped();
+    // Not H.264/AAC, or not settled within the probe limit: libavformat probes the same bytes, as before.
     constexpr int kAvioBuffer = 64 << 10;
     auto* buffer = static_cast<unsigned char*>(av_malloc(kAvioBuffer));
     AvIoContextPtr avio(buffer ? avio_alloc_context(buffer, kAvioBuffer, 0, connection.get(), &RtmpPlayConnection::readPacket,
@@ -162,6 +171,7 @@ SessionOutcome PullSource::readSession(SessionControl& control, AvInputContextPt
   // first hands out what it has buffered (the FLV bytes already given to it, then end of stream).
   const bool goAsync = native && options_.dataPlane && FlvPacketReader::supports(*delivery.current);
   if (goAsync) native->endFlvStream();
+  if (native) native->stopHolding();
 
   SessionOutcome outcome;
   AvPacketPtr pkt = makePacket();
@@ -173,7 +183,7 @@ SessionOutcome PullSource::readSession(SessionControl& control, AvInputContextPt
       if (control.stopRequested()) break;
       if (goAsync && r == AVERROR_EOF && !native->ended()) {
         input.reset();
-        return continueOnDataPlane(control, delivery, *native);
+        return continueOnDataPlane(control, delivery, *native, {});
       }
       if (watchdog.stalled()) {
         outcome = SessionOutcome::failed("no data for " + std::to_string(options_.readStall.count() / 1000) + " s (publisher gone?)");
@@ -240,22 +250,68 @@ void PullSource::deliver(Delivery& d, MediaKind kind, AvPacketPtr& pkt, AVRation
   pkt = makePacket();
 }
 
-SessionOutcome PullSource::continueOnDataPlane(SessionControl& control, Delivery& delivery, RtmpPlayConnection& connection) {
+std::optional<std::pair<StreamSetPtr, std::vector<rtmp::RtmpChunkReader::Message>>> PullSource::probeNatively(
+    RtmpPlayConnection& connection) {
+  if (!options_.dataPlane) return std::nullopt;
+  const auto& flv = connection.flv();
+  FlvCodecProbe probe(flv.hasVideo(), flv.hasAudio(), flv.videoKbps(), flv.audioKbps());
+  std::vector<rtmp::RtmpChunkReader::Message> messages;
+  const auto feed = [&] {
+    for (auto& m : connection.takeHeldMedia()) {
+      probe.add(m);
+      messages.push_back(std::move(m));
+    }
+  };
+  feed();
+  // The watchdog (armed by the caller's openLimit) interrupts a read that waits too long.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(options_.probeLimitUs);
+  while (probe.state() == FlvCodecProbe::State::NeedMore && !connection.sawAggregate() &&
+         std::chrono::steady_clock::now() < deadline && connection.readMore()) {
+    feed();
+  }
+  if (probe.state() != FlvCodecProbe::State::Ready || connection.sawAggregate()) return std::nullopt;
+  return std::make_pair(probe.streams(), std::move(messages));
+}
+
+SessionOutcome PullSource::startNativeSession(SessionControl& control, StreamSetPtr streams,
+                                              std::vector<rtmp::RtmpChunkReader::Message> probed,
+                                              RtmpPlayConnection& connection) {
+  connection.stopHolding();
+  connection.endFlvStream();
+  auto numbered = std::make_shared<StreamSet>();
+  numbered->video = streams->video ? copyParameters(streams->video.get()) : nullptr;
+  numbered->audio = streams->audio ? copyParameters(streams->audio.get()) : nullptr;
+  numbered->generation = ++generation_;
+  Delivery delivery;
+  delivery.current = numbered;
+  normalizer_.newSession();
+  sink_.onStreams(delivery.current);
+  control.reportLive(delivery.current->describe());
+  return continueOnDataPlane(control, delivery, connection, std::move(probed));
+}
+
+SessionOutcome PullSource::continueOnDataPlane(SessionControl& control, Delivery& delivery, RtmpPlayConnection& connection,
+                                               std::vector<rtmp::RtmpChunkReader::Message> first) {
   FlvPacketReader reader(*delivery.current);
   const AVCodecParameters* audio = delivery.current->audio.get();
   // libavformat gives AAC packets their frame duration; the timeline uses it to continue across an outage.
-  const int64_t aacDurationUs = audio && audio->sample_rate > 0 ? int64_t{1024} * 1'000'000 / audio->sample_rate : 0;
-  connection.startAsync(*options_.dataPlane, options_.readStall,
-                                     [&](const rtmp::RtmpChunkReader::Message& m) -> std::string {
-                                       auto r = reader.read(m);
-                                       if (r.kind == FlvPacketReader::Result::Kind::Error) return r.error;
-                                       if (r.kind != FlvPacketReader::Result::Kind::Packet) return {};
-                                       if (r.media == MediaKind::Audio && aacDurationUs > 0) {
-                                         r.packet->duration = av_rescale_q(aacDurationUs, AV_TIME_BASE_Q, AVRational{1, 1000});
-                                       }
-                                       deliver(delivery, r.media, r.packet, AVRational{1, 1000});
-                                       return {};
-                                     });
+  const int64_t aacDurationMs = audio && audio->sample_rate > 0 ? int64_t{1024} * 1000 / audio->sample_rate : 0;
+  const auto onMessage = [&](const rtmp::RtmpChunkReader::Message& m) -> std::string {
+    auto r = reader.read(m);
+    if (r.kind == FlvPacketReader::Result::Kind::Error) return r.error;
+    if (r.kind != FlvPacketReader::Result::Kind::Packet) return {};
+    if (r.media == MediaKind::Audio) r.packet->duration = aacDurationMs;
+    deliver(delivery, r.media, r.packet, AVRational{1, 1000});
+    return {};
+  };
+  // What the probe read goes out first, from this thread; then the data plane takes over.
+  for (const auto& m : first) {
+    if (std::string error = onMessage(m); !error.empty()) {
+      sink_.onSourceLost();
+      return SessionOutcome::failed("read failed: " + error);
+    }
+  }
+  connection.startAsync(*options_.dataPlane, options_.readStall, onMessage);
   std::optional<RtmpPlayConnection::AsyncEnd> end;
   control.setStopWaker([weak = connection.weak_from_this()] {
     if (auto c = weak.lock()) c->wakeWaiter();

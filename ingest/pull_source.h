@@ -9,6 +9,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ingest/av_ptr.h"
 #include "ingest/io_watchdog.h"
@@ -54,7 +56,15 @@ class PullSource {
   SessionOutcome readSession(SessionControl& control, AvInputContextPtr input, IoWatchdog& watchdog,
                              const std::function<std::string(int)>& readError,
                              const std::shared_ptr<RtmpPlayConnection>& native);
-  SessionOutcome continueOnDataPlane(SessionControl& control, Delivery& delivery, RtmpPlayConnection& connection);
+  // The codecs of a native session from its first messages (FlvCodecProbe), with those messages; nullopt when
+  // libavformat must probe it (another codec, an aggregate message, nothing settled within the probe limit).
+  std::optional<std::pair<StreamSetPtr, std::vector<rtmp::RtmpChunkReader::Message>>> probeNatively(
+      RtmpPlayConnection& connection);
+  SessionOutcome startNativeSession(SessionControl& control, StreamSetPtr streams,
+                                    std::vector<rtmp::RtmpChunkReader::Message> probed, RtmpPlayConnection& connection);
+  // The rest of a native session on the data plane; `first` (already read) is delivered before.
+  SessionOutcome continueOnDataPlane(SessionControl& control, Delivery& delivery, RtmpPlayConnection& connection,
+                                     std::vector<rtmp::RtmpChunkReader::Message> first);
   // Normalises `pkt` (timestamps in `tb`) onto the venue timeline and hands it to the sink.
   void deliver(Delivery& d, MediaKind kind, AvPacketPtr& pkt, AVRational tb);
   std::string scrub(const std::string& text) const { return options_.scrub ? options_.scrub(text) : text; }

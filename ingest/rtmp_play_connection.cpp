@@ -194,6 +194,8 @@ bool RtmpPlayConnection::pump() {
     if (m.type == FlvStreamWriter::kAudio || m.type == FlvStreamWriter::kVideo ||
         m.type == FlvStreamWriter::kData || m.type == FlvStreamWriter::kAggregate) {
       flv_.add(m, flvBytes_);
+      if (holding_ && (m.type == FlvStreamWriter::kAudio || m.type == FlvStreamWriter::kVideo)) held_.push_back(m);
+      sawAggregate_ |= m.type == FlvStreamWriter::kAggregate;
       continue;
     }
     const auto outcome = protocol_.onMessage(m, sendQueue_);

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ingest/flv_stream_writer.h"
@@ -48,6 +49,14 @@ class RtmpPlayConnection : public std::enable_shared_from_this<RtmpPlayConnectio
   int read(uint8_t* buf, int size);
   // For avio_alloc_context: opaque = RtmpPlayConnection*.
   static int readPacket(void* opaque, uint8_t* buf, int size);
+
+  // Between the phases: the audio/video messages read so far (from open() on), for a probe of our own, and
+  // reading more of them. Aggregates are not kept: sawAggregate() then says a probe must leave it to libavformat.
+  std::vector<rtmp::RtmpChunkReader::Message> takeHeldMedia() { return std::exchange(held_, {}); }
+  bool readMore() { return pump(); }
+  void stopHolding() { holding_ = false; held_.clear(); }
+  bool sawAggregate() const { return sawAggregate_; }
+  const FlvStreamWriter& flv() const { return flv_; }
 
   // Phase 2. Stops feeding libavformat: read() hands out what is already buffered, then AVERROR_EOF.
   void endFlvStream() { flvDrained_ = true; }
@@ -106,6 +115,9 @@ class RtmpPlayConnection : public std::enable_shared_from_this<RtmpPlayConnectio
   std::string error_;
   uint64_t recvCalls_ = 0;
   bool flvDrained_ = false;
+  bool holding_ = true;
+  bool sawAggregate_ = false;
+  std::vector<rtmp::RtmpChunkReader::Message> held_;
 
   struct Async {
     explicit Async(boost::asio::io_context& io) : strand(boost::asio::make_strand(io)), socket(strand), stallTimer(strand) {}

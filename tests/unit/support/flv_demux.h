@@ -10,6 +10,7 @@ extern "C" {
 #include <vector>
 
 #include "ingest/av_ptr.h"
+#include "ingest/stream_set.h"
 
 namespace venuecast::ingest::testing {
 
@@ -63,4 +64,28 @@ inline Demuxed demuxFlv(const std::vector<uint8_t>& flv) {
 }
 
 
+// What avformat_find_stream_info makes of an in-memory FLV stream (the first video and audio stream).
+inline StreamSet probeFlv(const std::vector<uint8_t>& flv) {
+  struct QuietLibav {
+    int level = av_log_get_level();
+    QuietLibav() { av_log_set_level(AV_LOG_FATAL); }
+    ~QuietLibav() { av_log_set_level(level); }
+  } quiet;
+  StreamSet out;
+  Reader reader{&flv};
+  auto* buffer = static_cast<unsigned char*>(av_malloc(4096));
+  AvIoContextPtr avio(avio_alloc_context(buffer, 4096, 0, &reader, &Reader::read, nullptr, nullptr));
+  AVFormatContext* raw = avformat_alloc_context();
+  raw->pb = avio.get();
+  raw->flags |= AVFMT_FLAG_CUSTOM_IO;
+  if (avformat_open_input(&raw, "", av_find_input_format("flv"), nullptr) < 0) return out;
+  AvInputContextPtr input(raw);
+  if (avformat_find_stream_info(input.get(), nullptr) < 0) return out;
+  for (unsigned i = 0; i < input->nb_streams; ++i) {
+    const AVCodecParameters* par = input->streams[i]->codecpar;
+    auto& slot = par->codec_type == AVMEDIA_TYPE_VIDEO ? out.video : out.audio;
+    if (!slot) slot = copyParameters(par);
+  }
+  return out;
+}
 }  // namespace venuecast::ingest::testing
