@@ -188,6 +188,10 @@ bool RtmpPlayConnection::pump() {
     return fail("server closed the connection during " + protocol_.phase());
   }
   lastReadFilled_ = static_cast<std::size_t>(n) == in_.size();
+  // The server leaves Nagle on: acknowledge at once while connecting and probing, so its next answer (or the
+  // keyframe the probe waits for) is not held back behind our delayed ACK. Phase 2 does without the syscall.
+  const int one = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
   messages_.clear();
   const bool ok = reader_.feed({in_.data(), static_cast<std::size_t>(n)}, messages_);
   for (const auto& m : messages_) {

@@ -6,6 +6,9 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <algorithm>
 #include <random>
 #include <utility>
@@ -129,6 +132,12 @@ void RtmpPublisher::onRead(const error_code& ec, std::size_t n) {
   if (ec) {
     if (s == State::Closing) return finishClose(ec == asio::error::eof ? "" : ec.message());
     return fail(ec == asio::error::eof ? "server closed the connection" : "read failed: " + ec.message());
+  }
+  if (s == State::Connecting) {
+    // nginx-rtmp leaves Nagle on: while our ACK of its last answer is delayed (up to 40 ms), its next answer
+    // waits. Acknowledging at once during the command exchange keeps the publish to a few round trips.
+    error_code ignored;
+    socket_.set_option(asio::detail::socket_option::boolean<IPPROTO_TCP, TCP_QUICKACK>(true), ignored);
   }
   incoming_.clear();
   const bool ok = reader_.feed({readBuffer_.data(), n}, incoming_);
