@@ -1,6 +1,7 @@
 #include "ingest/flv_packet_reader.h"
 
 #include <cstring>
+#include <new>
 
 namespace venuecast::ingest {
 
@@ -28,20 +29,36 @@ FlvPacketReader::FlvPacketReader(const StreamSet& streams)
   extradata_[static_cast<int>(MediaKind::Audio)] = bytes(streams.audio.get());
 }
 
-FlvPacketReader::Result FlvPacketReader::read(const rtmp::RtmpChunkReader::Message& m) {
+FlvPacketReader::Result FlvPacketReader::read(rtmp::RtmpChunkReader::Message&& m) {
   if (m.payload.empty()) return {};
   if (m.type == kVideo && hasVideo_) return video(m.payload, m.timestamp);
   if (m.type == kAudio && hasAudio_) return audio(m.payload, m.timestamp);
   return {};  // a stream the session was not opened with: flvdec would add a stream we do not carry
 }
 
-FlvPacketReader::Result FlvPacketReader::packet(MediaKind kind, const uint8_t* data, std::size_t size, int64_t dts,
-                                                int64_t pts, bool key, std::vector<uint8_t>& pendingExtradata) {
+FlvPacketReader::Result FlvPacketReader::packet(MediaKind kind, std::vector<uint8_t>& payload, std::size_t offset,
+                                                int64_t dts, int64_t pts, bool key, std::vector<uint8_t>& pendingExtradata) {
   Result r;
   r.media = kind;
   r.packet = makePacket();
-  if (!r.packet || av_new_packet(r.packet.get(), static_cast<int>(size)) < 0) return {Result::Kind::Error, kind, {}, "out of memory"};
-  std::memcpy(r.packet->data, data, size);
+  const std::size_t size = payload.size() - offset;
+  // The payload becomes the packet's buffer, padded as libav expects (the chunk reader left room for it).
+  auto* holder = new (std::nothrow) std::vector<uint8_t>(std::move(payload));
+  if (!holder || !r.packet) {
+    delete holder;
+    return {Result::Kind::Error, kind, {}, "out of memory"};
+  }
+  holder->resize(holder->size() + AV_INPUT_BUFFER_PADDING_SIZE, 0);
+  AVBufferRef* buf = av_buffer_create(
+      holder->data(), holder->size(), [](void* opaque, uint8_t*) { delete static_cast<std::vector<uint8_t>*>(opaque); },
+      holder, AV_BUFFER_FLAG_READONLY);
+  if (!buf) {
+    delete holder;
+    return {Result::Kind::Error, kind, {}, "out of memory"};
+  }
+  r.packet->buf = buf;
+  r.packet->data = buf->data + offset;
+  r.packet->size = static_cast<int>(size);
   r.packet->dts = dts;
   r.packet->pts = pts;
   r.packet->time_base = AVRational{1, 1000};
@@ -55,7 +72,7 @@ FlvPacketReader::Result FlvPacketReader::packet(MediaKind kind, const uint8_t* d
   return r;
 }
 
-FlvPacketReader::Result FlvPacketReader::video(const std::vector<uint8_t>& p, uint32_t timestamp) {
+FlvPacketReader::Result FlvPacketReader::video(std::vector<uint8_t>& p, uint32_t timestamp) {
   if ((p[0] & 0x0F) != kCodecAvc) return {Result::Kind::Error, MediaKind::Video, {}, "video codec changed (FLV codec id " + std::to_string(p[0] & 0x0F) + ")"};
   if (p.size() < 5) return {};  // truncated: skipped, as flvdec resyncs past bad tags
   const bool key = (p[0] >> 4) == kKeyFrame;
@@ -73,10 +90,10 @@ FlvPacketReader::Result FlvPacketReader::video(const std::vector<uint8_t>& p, ui
     return {};
   }
   if (p.size() == 5) return {};  // end of sequence, or empty: flvdec skips empty packets
-  return packet(MediaKind::Video, p.data() + 5, p.size() - 5, dts, dts + cts, key, pending_[v]);
+  return packet(MediaKind::Video, p, 5, dts, dts + cts, key, pending_[v]);
 }
 
-FlvPacketReader::Result FlvPacketReader::audio(const std::vector<uint8_t>& p, uint32_t timestamp) {
+FlvPacketReader::Result FlvPacketReader::audio(std::vector<uint8_t>& p, uint32_t timestamp) {
   if ((p[0] >> 4) != kSoundAac) return {Result::Kind::Error, MediaKind::Audio, {}, "audio codec changed (FLV sound format " + std::to_string(p[0] >> 4) + ")"};
   if (p.size() < 2) return {};
   const int a = static_cast<int>(MediaKind::Audio);
@@ -89,7 +106,7 @@ FlvPacketReader::Result FlvPacketReader::audio(const std::vector<uint8_t>& p, ui
     return {};
   }
   if (p.size() == 2) return {};
-  return packet(MediaKind::Audio, p.data() + 2, p.size() - 2, timestamp, timestamp, true, pending_[a]);
+  return packet(MediaKind::Audio, p, 2, timestamp, timestamp, true, pending_[a]);
 }
 
 }  // namespace venuecast::ingest

@@ -30,13 +30,15 @@ class FlvPacketReader {
   // Starts from the session's current extradata, so a repeated identical sequence header changes nothing.
   explicit FlvPacketReader(const StreamSet& streams);
 
-  Result read(const rtmp::RtmpChunkReader::Message& m);
+  // Takes the message's payload: the packet's data stays where the chunk reader assembled it (no copy).
+  Result read(rtmp::RtmpChunkReader::Message&& m);
+  Result read(const rtmp::RtmpChunkReader::Message& m) { return read(rtmp::RtmpChunkReader::Message(m)); }
 
  private:
-  Result video(const std::vector<uint8_t>& p, uint32_t timestamp);
-  Result audio(const std::vector<uint8_t>& p, uint32_t timestamp);
-  static Result packet(MediaKind kind, const uint8_t* data, std::size_t size, int64_t dts, int64_t pts, bool key,
-                       std::vector<uint8_t>& pendingExtradata);
+  Result video(std::vector<uint8_t>& p, uint32_t timestamp);
+  Result audio(std::vector<uint8_t>& p, uint32_t timestamp);
+  static Result packet(MediaKind kind, std::vector<uint8_t>& payload, std::size_t offset, int64_t dts, int64_t pts,
+                       bool key, std::vector<uint8_t>& pendingExtradata);
 
   bool hasVideo_, hasAudio_;
   std::vector<uint8_t> extradata_[kMediaKinds];

@@ -296,8 +296,8 @@ SessionOutcome PullSource::continueOnDataPlane(SessionControl& control, Delivery
   const AVCodecParameters* audio = delivery.current->audio.get();
   // libavformat gives AAC packets their frame duration; the timeline uses it to continue across an outage.
   const int64_t aacDurationMs = audio && audio->sample_rate > 0 ? int64_t{1024} * 1000 / audio->sample_rate : 0;
-  const auto onMessage = [&](const rtmp::RtmpChunkReader::Message& m) -> std::string {
-    auto r = reader.read(m);
+  const auto onMessage = [&](rtmp::RtmpChunkReader::Message& m) -> std::string {
+    auto r = reader.read(std::move(m));
     if (r.kind == FlvPacketReader::Result::Kind::Error) return r.error;
     if (r.kind != FlvPacketReader::Result::Kind::Packet) return {};
     if (r.media == MediaKind::Audio) r.packet->duration = aacDurationMs;
@@ -305,7 +305,7 @@ SessionOutcome PullSource::continueOnDataPlane(SessionControl& control, Delivery
     return {};
   };
   // What the probe read goes out first, from this thread; then the data plane takes over.
-  for (const auto& m : first) {
+  for (auto& m : first) {
     if (std::string error = onMessage(m); !error.empty()) {
       sink_.onSourceLost();
       return SessionOutcome::failed("read failed: " + error);

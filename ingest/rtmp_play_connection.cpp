@@ -233,7 +233,7 @@ int RtmpPlayConnection::readPacket(void* opaque, uint8_t* buf, int size) {
   return static_cast<RtmpPlayConnection*>(opaque)->read(buf, size);
 }
 
-// ---- phase 2: on the data plane ------------------------------------------------------------------------------
+// ---- phase 2: on the data plane (one thread: everything below runs in order, without locks) ------------------------------------------------------------------------------
 
 void RtmpPlayConnection::startAsync(boost::asio::io_context& io, std::chrono::milliseconds stall, MediaHandler onMedia) {
   async_ = std::make_unique<Async>(io);
@@ -247,7 +247,7 @@ void RtmpPlayConnection::startAsync(boost::asio::io_context& io, std::chrono::mi
     return;
   }
   fd_ = -1;  // the descriptor owns it now
-  boost::asio::post(async_->strand, [self = shared_from_this()] {
+  boost::asio::post(async_->executor, [self = shared_from_this()] {
     self->armStallCheck();
     self->doAsyncRead();
   });
@@ -268,7 +268,7 @@ void RtmpPlayConnection::onAsyncRead(const boost::system::error_code& ec, std::s
   async_->lastData = std::chrono::steady_clock::now();
   messages_.clear();
   const bool ok = reader_.feed({in_.data(), n}, messages_);
-  for (const auto& m : messages_) {
+  for (auto& m : messages_) {
     if (m.type == FlvStreamWriter::kAudio || m.type == FlvStreamWriter::kVideo || m.type == FlvStreamWriter::kAggregate) {
       if (std::string error = passMedia(m); !error.empty()) return finishAsync({AsyncEnd::Kind::Failed, error});
       continue;
@@ -285,7 +285,7 @@ void RtmpPlayConnection::onAsyncRead(const boost::system::error_code& ec, std::s
 }
 
 // Aggregates carry several FLV tags; each becomes a message of its own, timed from the aggregate's timestamp.
-std::string RtmpPlayConnection::passMedia(const rtmp::RtmpChunkReader::Message& m) {
+std::string RtmpPlayConnection::passMedia(rtmp::RtmpChunkReader::Message& m) {
   if (m.type != FlvStreamWriter::kAggregate) return async_->onMedia(m);
   const auto& p = m.payload;
   std::size_t at = 0;
@@ -362,7 +362,7 @@ void RtmpPlayConnection::wakeWaiter() {
 
 void RtmpPlayConnection::stopAsync() {
   if (!async_) return;
-  boost::asio::post(async_->strand, [self = shared_from_this()] {
+  boost::asio::post(async_->executor, [self = shared_from_this()] {
     self->async_->done = true;
     boost::system::error_code ignored;
     self->async_->stallTimer.cancel();

@@ -7,8 +7,8 @@
 //     as it arrives, read in large blocks, with no thread in between.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -66,8 +66,9 @@ class RtmpPlayConnection : public std::enable_shared_from_this<RtmpPlayConnectio
     enum class Kind { PublisherLeft, Stalled, Failed } kind = Kind::Failed;
     std::string error;
   };
-  // Gets each audio/video message (aggregates unpacked) on the data plane; a non-empty return ends the session.
-  using MediaHandler = std::function<std::string(const rtmp::RtmpChunkReader::Message&)>;
+  // Gets each audio/video message (aggregates unpacked) on the data plane, and may take its payload; a non-empty
+  // return ends the session.
+  using MediaHandler = std::function<std::string(rtmp::RtmpChunkReader::Message&)>;
   // Continues on `io` once libavformat has let go: reads asynchronously, answers the server, and ends on
   // UnpublishNotify or a close, a read error, an error from onMedia, or `stall` without any data.
   void startAsync(boost::asio::io_context& io, std::chrono::milliseconds stall, MediaHandler onMedia);
@@ -95,7 +96,7 @@ class RtmpPlayConnection : public std::enable_shared_from_this<RtmpPlayConnectio
   void armStallCheck();
   void finishAsync(AsyncEnd end);
   bool flushNonBlocking();
-  std::string passMedia(const rtmp::RtmpChunkReader::Message& m);
+  std::string passMedia(rtmp::RtmpChunkReader::Message& m);
   bool failErrno(const std::string& what, int err);
 
   RtmpPlayProtocol protocol_;
@@ -119,15 +120,19 @@ class RtmpPlayConnection : public std::enable_shared_from_this<RtmpPlayConnectio
   bool sawAggregate_ = false;
   std::vector<rtmp::RtmpChunkReader::Message> held_;
 
+  // On the data plane, which one thread runs (its implicit strand): no strand, no type-erased executor.
   struct Async {
-    explicit Async(boost::asio::io_context& io) : strand(boost::asio::make_strand(io)), socket(strand), stallTimer(strand) {}
-    boost::asio::strand<boost::asio::io_context::executor_type> strand;
-    boost::asio::posix::stream_descriptor socket;
-    boost::asio::steady_timer stallTimer;
+    using Executor = boost::asio::io_context::executor_type;
+    explicit Async(boost::asio::io_context& io) : executor(io.get_executor()), socket(executor), stallTimer(executor) {}
+    Executor executor;
+    boost::asio::posix::basic_stream_descriptor<Executor> socket;
+    boost::asio::basic_waitable_timer<std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>,
+                                      Executor>
+        stallTimer;
     std::chrono::milliseconds stall{0};
     MediaHandler onMedia;
     std::chrono::steady_clock::time_point lastData;
-    bool done = false;  // strand only: no more callbacks
+    bool done = false;  // loop only: no more callbacks
   };
   std::unique_ptr<Async> async_;
   std::mutex mu_;

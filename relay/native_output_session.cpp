@@ -73,7 +73,7 @@ class SessionEvents {
   bool stopping_ = false;
 };
 
-// Moves packets from the output's queue into the publisher, on the publisher's strand: when the queue says
+// Moves packets from the output's queue into the publisher, on the publisher's loop: when the queue says
 // packets arrived, or when the socket has taken everything sent so far. While a write is outstanding it
 // leaves packets in the queue, so a slow endpoint's backlog is bounded (and GOP-dropped) there.
 class Pump : public std::enable_shared_from_this<Pump> {
@@ -102,22 +102,31 @@ class Pump : public std::enable_shared_from_this<Pump> {
     });
   }
 
+  // Until the queue is empty (it then calls back on the next packet) or a write has to wait for the socket (the
+  // publisher's idle handler calls back).
   void drain() {
     scheduled_.store(false, std::memory_order_relaxed);
-    if (finished_ || publisher_->writePending()) return;  // the publisher's idle handler resumes
-    batch_.clear();
-    if (queue_.popAvailable(batch_, kPacketsPerBatch) == 0) return;
-    std::vector<rtmp::RtmpMediaMessage> messages;
-    messages.reserve(batch_.size() + 2);
-    for (const auto& p : batch_) {
-      if (!p->streams->sameLayout(*layout_)) {
-        if (!messages.empty()) publisher_->send(std::move(messages));
-        return end(venueChangedCodecs(*p->streams));
+    if (draining_) return;  // nothing should re-enter, but a nested drain would reuse batch_ and messages_
+    draining_ = true;
+    drainLoop();
+    draining_ = false;
+  }
+
+  void drainLoop() {
+    while (!finished_ && !publisher_->writePending()) {
+      batch_.clear();
+      const std::size_t n = queue_.popAvailable(batch_, kPacketsPerBatch);
+      for (const auto& p : batch_) {
+        if (!p->streams->sameLayout(*layout_)) {
+          if (!messages_.empty()) publisher_->sendOnLoop(messages_);
+          return end(venueChangedCodecs(*p->streams));
+        }
+        if (!add(p, messages_)) return;
       }
-      if (!add(p, messages)) return;
+      batch_.clear();  // the messages keep what they need of the packets
+      if (!messages_.empty()) publisher_->sendOnLoop(messages_);
+      if (n < kPacketsPerBatch) return;
     }
-    batch_.clear();  // the messages keep what they need of the packets
-    if (!messages.empty()) publisher_->send(std::move(messages));
   }
 
   // Thread-safe: stop feeding, end the stream as flvenc's trailer does, close gracefully.
@@ -137,7 +146,10 @@ class Pump : public std::enable_shared_from_this<Pump> {
   }
 
  private:
+  // On the loop's own thread (a native venue delivers there) the packet goes out at once, in the same turn of the
+  // loop that read it; from another thread (a libavformat source) it is posted.
   void schedule() {
+    if (publisher_->executor().running_in_this_thread()) return drain();
     if (scheduled_.exchange(true, std::memory_order_relaxed)) return;
     boost::asio::post(publisher_->executor(), [self = shared_from_this()] { self->drain(); });
   }
@@ -166,8 +178,10 @@ class Pump : public std::enable_shared_from_this<Pump> {
   std::shared_ptr<RtmpPublisher> publisher_;
   std::shared_ptr<SessionEvents> events_;
   std::vector<PacketPtr> batch_;
+  std::vector<rtmp::RtmpMediaMessage> messages_;  // reused for every drain
   std::atomic<bool> scheduled_{false};
-  bool finished_ = false;  // strand only
+  bool finished_ = false;  // loop only
+  bool draining_ = false;  // loop only
   int64_t lastVideoDtsMs_ = 0;
 };
 

@@ -3,28 +3,32 @@
 namespace venuecast::relay {
 
 void PacketQueue::push(const ingest::PacketPtr& packet) {
+  std::shared_ptr<const std::function<void()>> ready;
   {
     std::lock_guard lock(mu_);
     pushLocked(packet);
-    if (onReady_) return fireReadyLocked();
+    ready = takeReadyLocked();
   }
+  if (ready) return (*ready)();
   ready_.notify_one();
 }
 
 void PacketQueue::pushAll(const std::vector<ingest::PacketPtr>& packets) {
   if (packets.empty()) return;
+  std::shared_ptr<const std::function<void()>> ready;
   {
     std::lock_guard lock(mu_);
     for (const auto& p : packets) pushLocked(p);
-    if (onReady_) return fireReadyLocked();
+    ready = takeReadyLocked();
   }
+  if (ready) return (*ready)();
   ready_.notify_one();
 }
 
-void PacketQueue::fireReadyLocked() {
-  if (!readyArmed_ || packets_.empty()) return;
+std::shared_ptr<const std::function<void()>> PacketQueue::takeReadyLocked() {
+  if (!onReady_ || !readyArmed_ || packets_.empty()) return nullptr;
   readyArmed_ = false;
-  onReady_();
+  return onReady_;
 }
 
 void PacketQueue::pushLocked(const ingest::PacketPtr& packet) {
@@ -89,10 +93,14 @@ size_t PacketQueue::popAvailable(std::vector<ingest::PacketPtr>& out, size_t max
 }
 
 void PacketQueue::setReadyCallback(std::function<void()> onReady) {
-  std::lock_guard lock(mu_);
-  onReady_ = std::move(onReady);
-  readyArmed_ = true;
-  if (onReady_) fireReadyLocked();
+  std::shared_ptr<const std::function<void()>> ready;
+  {
+    std::lock_guard lock(mu_);
+    onReady_ = onReady ? std::make_shared<const std::function<void()>>(std::move(onReady)) : nullptr;
+    readyArmed_ = true;
+    ready = takeReadyLocked();
+  }
+  if (ready) (*ready)();
 }
 
 void PacketQueue::reset() {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -40,8 +41,9 @@ class PacketQueue {
   // Moves up to `max` packets into `out` without waiting; returns how many. Once it leaves the queue empty,
   // the next push fires the ready callback (once).
   size_t popAvailable(std::vector<ingest::PacketPtr>& out, size_t max);
-  // Called on the pushing thread, under the queue's lock: it must only schedule work (e.g. asio::post),
-  // never block or touch this queue. Fires at once if packets are already queued. Empty to stop.
+  // Called on the pushing thread, after the queue's lock is released (so it may pop right away), once per
+  // emptying; fires at once if packets are already queued. Empty to stop: a push racing with that may still
+  // run the old callback once, so it must cope with being called late.
   void setReadyCallback(std::function<void()> onReady);
   // Empties the queue; the next accepted packet must be a keyframe.
   void reset();
@@ -50,7 +52,8 @@ class PacketQueue {
  private:
   void pushLocked(const ingest::PacketPtr& packet);
   void trimLocked();
-  void fireReadyLocked();
+  // The callback to run once the lock is released, if this push makes the queue ready for its consumer.
+  std::shared_ptr<const std::function<void()>> takeReadyLocked();
 
   Limits limits_{};
   mutable std::mutex mu_;
@@ -59,7 +62,7 @@ class PacketQueue {
   size_t bytes_ = 0;
   bool waitingForKey_ = true;
   bool overflowed_ = false;
-  std::function<void()> onReady_;
+  std::shared_ptr<const std::function<void()>> onReady_;
   bool readyArmed_ = false;  // the consumer has found the queue empty and waits for the callback
   uint64_t dropped_ = 0;
   uint64_t overflows_ = 0;

@@ -35,25 +35,25 @@ std::shared_ptr<RtmpPublisher> RtmpPublisher::create(asio::io_context& io, Optio
 }
 
 RtmpPublisher::RtmpPublisher(asio::io_context& io, Options options)
-    : options_(std::move(options)), strand_(asio::make_strand(io)), resolver_(strand_), socket_(strand_),
-      deadline_(strand_), stallTimer_(strand_), readBuffer_(16 * 1024), reader_(options_.maxIncomingMessage) {}
+    : options_(std::move(options)), executor_(io.get_executor()), resolver_(executor_), socket_(executor_),
+      deadline_(executor_), stallTimer_(executor_), readBuffer_(16 * 1024), reader_(options_.maxIncomingMessage) {}
 
 void RtmpPublisher::setErrorHandler(Handler handler) {
-  asio::dispatch(strand_, [self = shared_from_this(), h = std::move(handler)]() mutable {
+  asio::dispatch(executor_, [self = shared_from_this(), h = std::move(handler)]() mutable {
     self->errorHandler_ = std::move(h);
   });
 }
 
 void RtmpPublisher::setIdleHandler(std::function<void()> handler) {
-  asio::dispatch(strand_, [self = shared_from_this(), h = std::move(handler)]() mutable {
+  asio::dispatch(executor_, [self = shared_from_this(), h = std::move(handler)]() mutable {
     self->idleHandler_ = std::move(h);
   });
 }
 
 void RtmpPublisher::asyncPublish(Target target, Handler handler) {
-  asio::dispatch(strand_, [self = shared_from_this(), t = std::move(target), h = std::move(handler)]() mutable {
+  asio::dispatch(executor_, [self = shared_from_this(), t = std::move(target), h = std::move(handler)]() mutable {
     if (self->state() != State::Idle) {
-      if (h) asio::post(self->strand_, [h = std::move(h)] { h("asyncPublish on a publisher already used"); });
+      if (h) asio::post(self->executor_, [h = std::move(h)] { h("asyncPublish on a publisher already used"); });
       return;
     }
     self->publishHandler_ = std::move(h);
@@ -89,6 +89,7 @@ void RtmpPublisher::onConnect(const error_code& ec) {
   if (ec) return fail("cannot connect to " + t.host + ":" + std::to_string(t.port) + ": " + ec.message());
   error_code ignored;
   socket_.set_option(tcp::no_delay(options_.noDelay), ignored);
+  socket_.non_blocking(true, ignored);  // writeSome tries each send at once
   if (options_.sendBufferBytes > 0) socket_.set_option(asio::socket_base::send_buffer_size(options_.sendBufferBytes), ignored);
   // Simple handshake: C0 = version 3; C1 = time 0, zero (no digest scheme), 1528 random bytes.
   handshake_.assign(1 + 2 * kHandshakeSize, 0);
@@ -148,9 +149,10 @@ void RtmpPublisher::onRead(const error_code& ec, std::size_t n) {
       ++deadlineGeneration_;
       deadline_.cancel();
       setState(State::Live);
-      enqueue(std::exchange(held_, {}));
+      auto held = std::exchange(held_, {});
+      enqueue(held);
       armStallCheck();
-      if (publishHandler_) asio::post(strand_, [h = std::exchange(publishHandler_, {})] { h(""); });
+      if (publishHandler_) asio::post(executor_, [h = std::exchange(publishHandler_, {})] { h(""); });
     }
   }
   if (!ok) return fail(reader_.error());
@@ -163,10 +165,18 @@ void RtmpPublisher::send(std::vector<rtmp::RtmpMediaMessage> messages) {
   std::size_t bytes = 0;
   for (const auto& m : messages) bytes += m.size();
   queuedBytes_.fetch_add(bytes, std::memory_order_relaxed);
-  asio::dispatch(strand_, [self = shared_from_this(), ms = std::move(messages)]() mutable { self->enqueue(std::move(ms)); });
+  asio::dispatch(executor_, [self = shared_from_this(), ms = std::move(messages)]() mutable { self->enqueue(ms); });
 }
 
-void RtmpPublisher::enqueue(std::vector<rtmp::RtmpMediaMessage> messages) {
+void RtmpPublisher::sendOnLoop(std::vector<rtmp::RtmpMediaMessage>& messages) {
+  std::size_t bytes = 0;
+  for (const auto& m : messages) bytes += m.size();
+  queuedBytes_.fetch_add(bytes, std::memory_order_relaxed);
+  enqueue(messages);
+  messages.clear();
+}
+
+void RtmpPublisher::enqueue(std::vector<rtmp::RtmpMediaMessage>& messages) {
   const State s = state();
   if (s == State::Idle || s == State::Connecting) {
     for (auto& m : messages) held_.push_back(std::move(m));
@@ -193,16 +203,22 @@ void RtmpPublisher::doWrite() {
   writeSome();
 }
 
-// Our own loop over async_write_some rather than async_write: 64 iovecs per sendmsg instead of 16, no 64 KiB
-// cap per call, no copy of the buffer vector, and a progress time after every partial write. Asio tries the
-// send at once (speculatively): no poll/epoll round trip unless the socket buffer is full.
+// The send is tried right here (the socket is non-blocking): a socket with room takes the batch at once and
+// nothing is scheduled, no completion handler, no extra turn of the loop. Only when the socket buffer is full does
+// the write wait in the reactor: our own loop over async_write_some rather than async_write (64 iovecs per
+// sendmsg instead of 16, no 64 KiB cap per call, no copy of the buffer vector, a progress time after every
+// partial write).
 void RtmpPublisher::writeSome() {
   sendCalls_.fetch_add(1, std::memory_order_relaxed);
+  error_code ec;
+  const std::size_t n = socket_.write_some(sendQueue_.pending(kIovecsPerSend), ec);
+  if (ec != asio::error::would_block && ec != asio::error::try_again) return onWrite(ec, n, false);
+  sendCalls_.fetch_add(1, std::memory_order_relaxed);
   socket_.async_write_some(sendQueue_.pending(kIovecsPerSend),
-                           [self = shared_from_this()](const error_code& ec, std::size_t n) { self->onWrite(ec, n); });
+                           [self = shared_from_this()](const error_code& ec, std::size_t n) { self->onWrite(ec, n, true); });
 }
 
-void RtmpPublisher::onWrite(const error_code& ec, std::size_t n) {
+void RtmpPublisher::onWrite(const error_code& ec, std::size_t n, bool waited) {
   bytesWritten_.fetch_add(n, std::memory_order_relaxed);
   if (!ec && !sendQueue_.consume(n)) {
     writeProgressNs_.store(nowNs(), std::memory_order_relaxed);
@@ -214,7 +230,9 @@ void RtmpPublisher::onWrite(const error_code& ec, std::size_t n) {
   if (ec) return fail("write failed: " + ec.message());
   messagesWritten_.fetch_add(batch_.media, std::memory_order_relaxed);
   if (sendQueue_.hasQueued()) return doWrite();
-  if (state() == State::Live && idleHandler_) return idleHandler_();
+  // A write that had to wait: the producer holding back (see setIdleHandler) may go on. One that completed at
+  // once returns to its caller, which goes on by itself.
+  if (waited && state() == State::Live && idleHandler_) return idleHandler_();
   if (state() == State::Closing && !shutdownSent_) {
     // All sent, FCUnpublish and deleteStream included: FIN, then the read loop waits for the server's.
     shutdownSent_ = true;
@@ -224,7 +242,7 @@ void RtmpPublisher::onWrite(const error_code& ec, std::size_t n) {
 }
 
 void RtmpPublisher::close(Handler handler) {
-  asio::dispatch(strand_, [self = shared_from_this(), h = std::move(handler)]() mutable { self->beginClose(std::move(h)); });
+  asio::dispatch(executor_, [self = shared_from_this(), h = std::move(handler)]() mutable { self->beginClose(std::move(h)); });
 }
 
 void RtmpPublisher::beginClose(Handler h) {
@@ -249,8 +267,8 @@ void RtmpPublisher::beginClose(Handler h) {
     setState(State::Closed);
     hardClose();
   }
-  if (publish) asio::post(strand_, [p = std::move(publish)] { p("closed before publishing started"); });
-  if (h) asio::post(strand_, [h = std::move(h)] { h(""); });
+  if (publish) asio::post(executor_, [p = std::move(publish)] { p("closed before publishing started"); });
+  if (h) asio::post(executor_, [h = std::move(h)] { h(""); });
 }
 
 void RtmpPublisher::armDeadline(std::chrono::milliseconds after, std::string what) {
@@ -285,7 +303,7 @@ void RtmpPublisher::finishClose(const std::string& error) {
   if (state() != State::Closing) return;
   setState(State::Closed);
   hardClose();
-  if (closeHandler_) asio::post(strand_, [h = std::exchange(closeHandler_, {}), error] { h(error); });
+  if (closeHandler_) asio::post(executor_, [h = std::exchange(closeHandler_, {}), error] { h(error); });
 }
 
 void RtmpPublisher::fail(const std::string& error) {
@@ -297,7 +315,7 @@ void RtmpPublisher::fail(const std::string& error) {
   Handler h = s == State::Connecting ? std::exchange(publishHandler_, {})
               : s == State::Closing  ? std::exchange(closeHandler_, {})
                                      : std::exchange(errorHandler_, {});
-  if (h) asio::post(strand_, [h = std::move(h), error] { h(error); });
+  if (h) asio::post(executor_, [h = std::move(h), error] { h(error); });
 }
 
 void RtmpPublisher::hardClose() {

@@ -4,8 +4,10 @@
 // here each message is serialised once into chunk headers + views of the shared packet payload, and everything
 // queued goes out in one gathered write, with never more than one write outstanding.
 //
-// One connection per instance. All work happens on a private strand of the given io_context; every public
-// method may be called from any thread and never blocks. Handlers run on that strand.
+// One connection per instance. All work happens on the given io_context, which must be run by one thread (the
+// data plane, or a test's loop): that thread is the implicit strand, so no strand's locking and type erasure is
+// paid per packet. Every public method may be called from any thread and never blocks; from the loop's own
+// thread it runs at once. Handlers run on the loop's thread.
 //   asyncPublish: resolve, TCP connect, simple handshake, Set Chunk Size, connect / releaseStream / FCPublish /
 //     createStream / publish, done on NetStream.Publish.Start, all bounded by Options::connectTimeout.
 //   send: queues media messages; they are written in order, coalesced per write.
@@ -16,7 +18,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -58,13 +59,17 @@ class RtmpPublisher : public std::enable_shared_from_this<RtmpPublisher> {
   // Called once, when the session fails after publishing started (not for failures asyncPublish reports, nor
   // after close()). Set it before asyncPublish.
   void setErrorHandler(Handler handler);
-  // Called on the strand each time everything sent so far has been written while Live (the socket took it
-  // all): a producer that feeds one batch at a time resumes here. Set it before asyncPublish.
+  // Called on the loop when a write that had to wait for the socket has finished and everything sent so far is
+  // written, while Live: a producer that holds back while writePending() resumes here. (A write the socket takes
+  // at once returns to the caller of send() instead.) Set it before asyncPublish.
   void setIdleHandler(std::function<void()> handler);
-  // The strand everything runs on: a producer that posts here may call send() without a hop.
-  using Executor = boost::asio::strand<boost::asio::io_context::executor_type>;
-  const Executor& executor() const { return strand_; }
+  // The loop everything runs on: a producer that posts here may call send() without a hop.
+  using Executor = boost::asio::io_context::executor_type;
+  const Executor& executor() const { return executor_; }
   void asyncPublish(Target target, Handler handler);
+  // send() for a producer already running on the loop's thread: takes the messages out of `messages` and leaves
+  // it empty with its capacity, so a producer can reuse one vector for every packet.
+  void sendOnLoop(std::vector<rtmp::RtmpMediaMessage>& messages);
   // Queues media (type 8/9/18, on message stream id of the publish). Before Live it is held until publishing
   // starts; after a failure or close it is dropped.
   void send(std::vector<rtmp::RtmpMediaMessage> messages);
@@ -99,10 +104,10 @@ class RtmpPublisher : public std::enable_shared_from_this<RtmpPublisher> {
   void onHandshake(const boost::system::error_code& ec);
   void doRead();
   void onRead(const boost::system::error_code& ec, std::size_t n);
-  void enqueue(std::vector<rtmp::RtmpMediaMessage> messages);
+  void enqueue(std::vector<rtmp::RtmpMediaMessage>& messages);  // moves the elements out
   void doWrite();
   void writeSome();
-  void onWrite(const boost::system::error_code& ec, std::size_t n);
+  void onWrite(const boost::system::error_code& ec, std::size_t n, bool waited);
   void beginClose(Handler handler);
   void armDeadline(std::chrono::milliseconds after, std::string what);
   void armStallCheck();
@@ -112,11 +117,13 @@ class RtmpPublisher : public std::enable_shared_from_this<RtmpPublisher> {
   void setState(State s) { state_.store(s, std::memory_order_relaxed); }
 
   Options options_;
-  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
-  boost::asio::ip::tcp::resolver resolver_;
-  boost::asio::ip::tcp::socket socket_;
-  boost::asio::steady_timer deadline_;
-  boost::asio::steady_timer stallTimer_;
+  using Timer = boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                                 boost::asio::wait_traits<std::chrono::steady_clock>, Executor>;
+  Executor executor_;
+  boost::asio::ip::basic_resolver<boost::asio::ip::tcp, Executor> resolver_;
+  boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor> socket_;
+  Timer deadline_;
+  Timer stallTimer_;
   uint64_t deadlineGeneration_ = 0;  // a fired timer whose handler was already queued must not act
   std::optional<RtmpPublishProtocol> protocol_;
   Handler publishHandler_, errorHandler_, closeHandler_;

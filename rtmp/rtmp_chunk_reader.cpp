@@ -125,6 +125,7 @@ bool RtmpChunkReader::applyHeader(uint8_t fmt, uint32_t csid, const uint8_t* fie
     }
     s.inMessage = true;
     s.partial.clear();
+    s.partial.reserve(std::min<std::size_t>(s.length, kReserveCap) + kPayloadSlack);
     if (s.length == 0) return finishMessage(s, csid, out);
   }
   payloadCsid_ = csid;

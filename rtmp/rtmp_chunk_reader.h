@@ -24,6 +24,12 @@ class RtmpChunkReader {
   };
 
   static constexpr std::size_t kDefaultMaxMessageSize = 1 << 20;
+  // A message's payload is allocated once, with this much spare capacity past its end, so that a consumer can
+  // append padding (libav wants 64 zero bytes after packet data) without moving it. Up to kReserveCap bytes are
+  // reserved when a message starts (larger ones grow as their chunks arrive: a peer announcing huge messages
+  // does not get memory it has not sent).
+  static constexpr std::size_t kPayloadSlack = 64;
+  static constexpr std::size_t kReserveCap = 1 << 20;
   static constexpr std::size_t kMaxChunkStreams = 64;  // distinct chunk stream ids; servers use a handful
 
   explicit RtmpChunkReader(std::size_t maxMessageSize = kDefaultMaxMessageSize);
