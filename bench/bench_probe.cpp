@@ -14,7 +14,7 @@
 //     for a while inside the window. Then stops the candidate (SIGTERM) and writes FILE.json.
 //
 //   venuecast-bench-probe report --results DIR --scenario ID [--scenario ID ...] [--command CMD] [--date TEXT]
-//       [--note TEXT ...] [--out FILE] [--heading TEXT] [--document]
+//       [--note TEXT ...] [--out FILE] [--heading TEXT] [--document] [--append FILE]
 //     Markdown tables (candidates side by side, venuecast's ratios to each peer) and the targets as PASS/FAIL
 //     lines from DIR/ID/{venuecast,nginx,ffmpeg}.json; --document adds the title and the methodology (the whole
 //     BENCHMARKS.md). Exit status 0 if every target passed, 3 if not.
@@ -154,6 +154,7 @@ int report(int argc, char** argv) {
     else if (a == "--out") o.out = next();
     else if (a == "--heading") o.heading = next();
     else if (a == "--document") o.document = true;
+    else if (a == "--append") o.append = next();
     else usage("unknown option " + a);
   }
   if (o.results.empty() || o.scenarios.empty()) usage("--results and --scenario are required");

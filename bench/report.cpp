@@ -426,6 +426,14 @@ int runReport(const ReportOptions& o) {
     }
     doc << "\n";
   }
+  if (o.document && !o.append.empty()) {
+    std::ifstream in(o.append);
+    if (!in) {
+      std::cerr << "report: cannot read " << o.append << "\n";
+      return 1;
+    }
+    doc << in.rdbuf() << "\n";
+  }
   if (o.document) {
     doc << R"(## How it is measured
 

@@ -16,6 +16,7 @@ struct ReportOptions {
   std::filesystem::path out;           // also write the document here ("" = stdout only)
   std::string heading = "Run";         // e.g. "Latest full run", "Quick run"
   bool document = false;               // the whole BENCHMARKS.md: title and the "How it is measured" section
+  std::filesystem::path append;        // a hand-written section (the profiling log) added to the document
 };
 
 // Prints the report to stdout (and `out`); returns 0 if every target passed, 3 if one failed, 1 on error.

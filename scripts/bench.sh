@@ -379,7 +379,7 @@ notes=(
 report_args=(report --results "$RESULTS" --date "$STARTED" --command "scripts/bench.sh${ORIG_ARGS[*]:+ ${ORIG_ARGS[*]}}" --out "$RESULTS/report.md")
 for s in "${SCENARIOS[@]}"; do report_args+=(--scenario "$s"); done
 for l in "${notes[@]}"; do report_args+=(--note "$l"); done
-if ((write_md)); then report_args+=(--document --heading "Latest full run")
+if ((write_md)); then report_args+=(--document --heading "Latest full run" --append "$ROOT/bench/performance-log.md")
 elif ((quick)); then report_args+=(--heading "Quick run")
 else report_args+=(--heading "Run"); fi
 echo
