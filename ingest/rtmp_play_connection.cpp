@@ -98,32 +98,28 @@ bool RtmpPlayConnection::connectTcp() {
   return fail("cannot connect to " + t.host + ":" + port + ": " + lastError);
 }
 
+ssize_t RtmpPlayConnection::sendPending(int fd) {
+  if (!sendQueue_.inFlight()) sendQueue_.startBatch(1 << 20);
+  const auto buffers = sendQueue_.pending(IOV_MAX);
+  std::vector<iovec> iov(buffers.size());
+  for (std::size_t i = 0; i < buffers.size(); ++i) iov[i] = {const_cast<void*>(buffers[i].data()), buffers[i].size()};
+  msghdr msg{};
+  msg.msg_iov = iov.data();
+  msg.msg_iovlen = iov.size();
+  const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n < 0) return -errno;
+  if (sendQueue_.consume(static_cast<std::size_t>(n))) sendQueue_.finishBatch();
+  return n;
+}
+
 bool RtmpPlayConnection::flush() {
-  while (sendQueue_.hasQueued()) {
-    sendQueue_.startBatch(1 << 20);
-    bool done = false;
-    while (!done) {
-      const auto buffers = sendQueue_.pending(IOV_MAX);
-      std::vector<iovec> iov(buffers.size());
-      for (std::size_t i = 0; i < buffers.size(); ++i) {
-        iov[i] = {const_cast<void*>(buffers[i].data()), buffers[i].size()};
-      }
-      msghdr msg{};
-      msg.msg_iov = iov.data();
-      msg.msg_iovlen = iov.size();
-      const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR) {
-          if (!waitFor(POLLOUT)) break;
-          continue;
-        }
-        sendQueue_.finishBatch();
-        return failErrno("write failed", errno);
-      }
-      done = sendQueue_.consume(static_cast<std::size_t>(n));
+  while (sendQueue_.hasQueued() || sendQueue_.inFlight()) {
+    const ssize_t n = sendPending(fd_);
+    if (n == -EAGAIN || n == -EINTR) {
+      if (!waitFor(POLLOUT)) return false;
+    } else if (n < 0) {
+      return failErrno("write failed", static_cast<int>(-n));
     }
-    sendQueue_.finishBatch();
-    if (!done) return false;
   }
   return true;
 }
@@ -308,21 +304,10 @@ std::string RtmpPlayConnection::passMedia(rtmp::RtmpChunkReader::Message& m) {
 
 // Acks and pong go out without blocking the loop; what the socket does not take waits for the next read.
 bool RtmpPlayConnection::flushNonBlocking() {
-  const int fd = async_->socket.native_handle();
   while (sendQueue_.hasQueued() || sendQueue_.inFlight()) {
-    if (!sendQueue_.inFlight()) sendQueue_.startBatch(1 << 20);
-    const auto buffers = sendQueue_.pending(IOV_MAX);
-    std::vector<iovec> iov(buffers.size());
-    for (std::size_t i = 0; i < buffers.size(); ++i) iov[i] = {const_cast<void*>(buffers[i].data()), buffers[i].size()};
-    msghdr msg{};
-    msg.msg_iov = iov.data();
-    msg.msg_iovlen = iov.size();
-    const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) return true;
-      return failErrno("write failed", errno);
-    }
-    if (sendQueue_.consume(static_cast<std::size_t>(n))) sendQueue_.finishBatch();
+    const ssize_t n = sendPending(async_->socket.native_handle());
+    if (n == -EAGAIN || n == -EINTR) return true;
+    if (n < 0) return failErrno("write failed", static_cast<int>(-n));
   }
   return true;
 }

@@ -10,6 +10,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -90,6 +92,8 @@ class RtmpPlayConnection : public std::enable_shared_from_this<RtmpPlayConnectio
   bool pump();  // one read from the socket, processed; false once ended, failed or interrupted
   bool waitFor(short events);
   bool flush();
+  // One sendmsg of what the send queue holds (starting a batch if none is in flight): bytes written, or -errno.
+  ssize_t sendPending(int fd);
   bool fail(std::string why);
   void doAsyncRead();
   void onAsyncRead(const boost::system::error_code& ec, std::size_t n);

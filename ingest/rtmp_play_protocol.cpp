@@ -17,15 +17,9 @@ constexpr uint32_t kBufferMs = 3'000;           // rtmpproto's rtmp_buffer defau
 RtmpPlayProtocol::RtmpPlayProtocol(Target target, std::string flashVer)
     : target_(std::move(target)), flashVer_(std::move(flashVer)) {}
 
-double RtmpPlayProtocol::transaction(const char* method) {
-  const double txn = nextTransaction_++;
-  pendingCalls_[txn] = method;
-  return txn;
-}
-
 void RtmpPlayProtocol::start(rtmp::RtmpSendQueue& out) {
   phase_ = "connect";
-  RtmpPeerControl::command(out, kCommandCsid, 0, M::connectPlayer(transaction("connect"), target_.app, flashVer_, target_.tcUrl));
+  RtmpPeerControl::command(out, kCommandCsid, 0, M::connectPlayer(transactions_.call("connect"), target_.app, flashVer_, target_.tcUrl));
 }
 
 RtmpPlayProtocol::Outcome RtmpPlayProtocol::onMessage(const rtmp::RtmpChunkReader::Message& m, rtmp::RtmpSendQueue& out) {
@@ -38,13 +32,7 @@ RtmpPlayProtocol::Outcome RtmpPlayProtocol::onMessage(const rtmp::RtmpChunkReade
 }
 
 RtmpPlayProtocol::Outcome RtmpPlayProtocol::onCommand(const M::Command& c, rtmp::RtmpSendQueue& out) {
-  std::string method;
-  if (c.name == "_result" || c.name == "_error") {
-    if (auto it = pendingCalls_.find(c.transaction); it != pendingCalls_.end()) {
-      method = it->second;
-      pendingCalls_.erase(it);
-    }
-  }
+  const std::string method = transactions_.answered(c);
   if (c.name == "_error") {
     if (method == "FCSubscribe") return {};  // optional; many servers do not know it
     return {Event::Failed, (method.empty() ? "" : method + " refused: ") + c.summary()};
@@ -52,9 +40,9 @@ RtmpPlayProtocol::Outcome RtmpPlayProtocol::onCommand(const M::Command& c, rtmp:
   if (c.name == "_result" && method == "connect") {
     phase_ = "createStream";
     RtmpPeerControl::control(out, M::kWindowAckSize, M::u32Body(kWindowAckSize));
-    RtmpPeerControl::command(out, kCommandCsid, 0, M::createStream(transaction("createStream")));
+    RtmpPeerControl::command(out, kCommandCsid, 0, M::createStream(transactions_.call("createStream")));
     RtmpPeerControl::command(out, kCommandCsid, 0,
-                             M::streamNameCall("FCSubscribe", transaction("FCSubscribe"), target_.playpath));
+                             M::streamNameCall("FCSubscribe", transactions_.call("FCSubscribe"), target_.playpath));
     return {};
   }
   if (c.name == "_result" && method == "createStream") {
@@ -64,7 +52,7 @@ RtmpPlayProtocol::Outcome RtmpPlayProtocol::onCommand(const M::Command& c, rtmp:
     }
     streamId_ = static_cast<uint32_t>(id->number);
     phase_ = "play";
-    RtmpPeerControl::command(out, kStreamCommandCsid, streamId_, M::play(transaction("play"), target_.playpath));
+    RtmpPeerControl::command(out, kStreamCommandCsid, streamId_, M::play(transactions_.call("play"), target_.playpath));
     RtmpPeerControl::control(out, M::kUserControl, M::setBufferLength(streamId_, kBufferMs));
     return {};
   }

@@ -12,6 +12,7 @@
 #include "rtmp/rtmp_messages.h"
 #include "rtmp/rtmp_peer_control.h"
 #include "rtmp/rtmp_send_queue.h"
+#include "rtmp/rtmp_transactions.h"
 
 namespace venuecast::ingest {
 
@@ -43,13 +44,11 @@ class RtmpPlayProtocol {
 
  private:
   Outcome onCommand(const rtmp::RtmpMessages::Command& c, rtmp::RtmpSendQueue& out);
-  double transaction(const char* method);
 
   Target target_;
   std::string flashVer_;
   std::string phase_ = "handshake";
-  double nextTransaction_ = 1;
-  std::map<double, std::string> pendingCalls_;
+  rtmp::RtmpTransactions transactions_;
   uint32_t streamId_ = 0;
   rtmp::RtmpPeerControl peer_;
 };

@@ -20,17 +20,11 @@ constexpr uint32_t kStreamCommandCsid = 8;
 RtmpPublishProtocol::RtmpPublishProtocol(Target target, uint32_t chunkSize, std::string flashVer)
     : target_(std::move(target)), chunkSize_(chunkSize), flashVer_(std::move(flashVer)) {}
 
-double RtmpPublishProtocol::transaction(const char* method) {
-  const double txn = nextTransaction_++;
-  pendingCalls_[txn] = method;
-  return txn;
-}
-
 void RtmpPublishProtocol::start(rtmp::RtmpSendQueue& out) {
   // Our chunk size first: a whole video frame per chunk saves headers (and iovecs) on every message.
   rtmp::RtmpPeerControl::control(out, M::kSetChunkSize, M::u32Body(chunkSize_), chunkSize_);
   phase_ = "connect";
-  const double txn = transaction("connect");
+  const double txn = transactions_.call("connect");
   rtmp::RtmpPeerControl::command(out, kCommandCsid, 0, M::connect(txn, target_.app, flashVer_, target_.tcUrl));
 }
 
@@ -42,9 +36,9 @@ rtmp::RtmpSendQueue::Item RtmpPublishProtocol::media(rtmp::RtmpMediaMessage mess
 }
 
 void RtmpPublishProtocol::queueUnpublish(rtmp::RtmpSendQueue& out) {
-  double txn = transaction("FCUnpublish");
+  double txn = transactions_.call("FCUnpublish");
   rtmp::RtmpPeerControl::command(out, kCommandCsid, 0, M::streamNameCall("FCUnpublish", txn, target_.playpath));
-  txn = transaction("deleteStream");
+  txn = transactions_.call("deleteStream");
   rtmp::RtmpPeerControl::command(out, kCommandCsid, 0, M::deleteStream(txn, streamId_));
 }
 
@@ -73,13 +67,7 @@ RtmpPublishProtocol::Outcome RtmpPublishProtocol::onMessage(const rtmp::RtmpChun
 }
 
 RtmpPublishProtocol::Outcome RtmpPublishProtocol::onCommand(const M::Command& c, rtmp::RtmpSendQueue& out) {
-  std::string method;
-  if (c.name == "_result" || c.name == "_error") {
-    if (auto it = pendingCalls_.find(c.transaction); it != pendingCalls_.end()) {
-      method = it->second;
-      pendingCalls_.erase(it);
-    }
-  }
+  const std::string method = transactions_.answered(c);
   if (c.name == "_error") {
     // Adobe-era calls some servers refuse; FFmpeg ignores these errors too (rtmpproto handle_invoke_error).
     if (method == "releaseStream" || method == "FCPublish" || method == "FCUnpublish") return {};
@@ -87,11 +75,11 @@ RtmpPublishProtocol::Outcome RtmpPublishProtocol::onCommand(const M::Command& c,
   }
   if (c.name == "_result" && method == "connect" && !published_) {
     phase_ = "createStream";
-    double txn = transaction("releaseStream");
+    double txn = transactions_.call("releaseStream");
     rtmp::RtmpPeerControl::command(out, kCommandCsid, 0, M::streamNameCall("releaseStream", txn, target_.playpath));
-    txn = transaction("FCPublish");
+    txn = transactions_.call("FCPublish");
     rtmp::RtmpPeerControl::command(out, kCommandCsid, 0, M::streamNameCall("FCPublish", txn, target_.playpath));
-    txn = transaction("createStream");
+    txn = transactions_.call("createStream");
     rtmp::RtmpPeerControl::command(out, kCommandCsid, 0, M::createStream(txn));
     return {};
   }
@@ -102,7 +90,7 @@ RtmpPublishProtocol::Outcome RtmpPublishProtocol::onCommand(const M::Command& c,
     }
     streamId_ = static_cast<uint32_t>(id->number);
     phase_ = "publish";
-    const double txn = transaction("publish");
+    const double txn = transactions_.call("publish");
     rtmp::RtmpPeerControl::command(out, kStreamCommandCsid, streamId_, M::publish(txn, target_.playpath));
     return {};
   }

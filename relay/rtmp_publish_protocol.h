@@ -15,6 +15,7 @@
 #include "rtmp/rtmp_messages.h"
 #include "rtmp/rtmp_peer_control.h"
 #include "rtmp/rtmp_send_queue.h"
+#include "rtmp/rtmp_transactions.h"
 
 namespace venuecast::relay {
 
@@ -53,14 +54,12 @@ class RtmpPublishProtocol {
 
  private:
   Outcome onCommand(const rtmp::RtmpMessages::Command& c, rtmp::RtmpSendQueue& out);
-  double transaction(const char* method);  // the next transaction id, remembered as a call of `method`
 
   Target target_;
   uint32_t chunkSize_;
   std::string flashVer_;
   std::string phase_ = "handshake";
-  double nextTransaction_ = 1;
-  std::map<double, std::string> pendingCalls_;  // transaction id -> method, to interpret _result / _error
+  rtmp::RtmpTransactions transactions_;
   uint32_t streamId_ = 0;
   bool published_ = false;
   rtmp::RtmpPeerControl peer_;

@@ -26,11 +26,7 @@ using CodecPtr = std::unique_ptr<AVCodecContext, CodecDeleter>;
 
 // FLV video messages for one encoded keyframe: sequence header (avcC) + the frame.
 std::vector<Message> h264Messages() {
-  struct QuietLibav {  // libx264's statistics at close are noise here
-    int level = av_log_get_level();
-    QuietLibav() { av_log_set_level(AV_LOG_ERROR); }
-    ~QuietLibav() { av_log_set_level(level); }
-  } quiet;
+  testing::QuietLibav quiet(AV_LOG_ERROR);  // libx264's statistics at close are noise here
   const AVCodec* codec = avcodec_find_encoder_by_name("libx264");
   if (!codec) return {};
   CodecPtr ctx(avcodec_alloc_context3(codec));

@@ -34,25 +34,39 @@ struct Reader {
   }
 };
 
+// Mutes libav's log while it lives: synthetic streams make its parsers complain.
+struct QuietLibav {
+  int level = av_log_get_level();
+  explicit QuietLibav(int quietLevel = AV_LOG_FATAL) { av_log_set_level(quietLevel); }
+  ~QuietLibav() { av_log_set_level(level); }
+};
+
+// The flv demuxer reading `flv` from memory; input is null if it cannot open it.
+struct FlvInput {
+  Reader reader;
+  AvIoContextPtr avio;
+  AvInputContextPtr input;
+
+  explicit FlvInput(const std::vector<uint8_t>& flv) : reader{&flv} {
+    auto* buffer = static_cast<unsigned char*>(av_malloc(4096));
+    avio.reset(avio_alloc_context(buffer, 4096, 0, &reader, &Reader::read, nullptr, nullptr));
+    AVFormatContext* raw = avformat_alloc_context();
+    raw->pb = avio.get();
+    raw->flags |= AVFMT_FLAG_CUSTOM_IO;
+    if (avformat_open_input(&raw, "", av_find_input_format("flv"), nullptr) >= 0) input.reset(raw);
+  }
+};
+
 inline Demuxed demuxFlv(const std::vector<uint8_t>& flv) {
-  // The tiny parameter sets here are not decodable; the parser's complaints are noise.
-  struct QuietLibav {
-    int level = av_log_get_level();
-    QuietLibav() { av_log_set_level(AV_LOG_FATAL); }
-    ~QuietLibav() { av_log_set_level(level); }
-  } quiet;
+  QuietLibav quiet;
   Demuxed out;
   if (flv.size() > 4) out.flags = flv[4];
-  Reader reader{&flv};
-  auto* buffer = static_cast<unsigned char*>(av_malloc(4096));
-  AvIoContextPtr avio(avio_alloc_context(buffer, 4096, 0, &reader, &Reader::read, nullptr, nullptr));
-  AVFormatContext* raw = avformat_alloc_context();
-  raw->pb = avio.get();
-  raw->flags |= AVFMT_FLAG_CUSTOM_IO;
-  EXPECT_GE(avformat_open_input(&raw, "", av_find_input_format("flv"), nullptr), 0);
-  AvInputContextPtr input(raw);
+  FlvInput in(flv);
+  EXPECT_TRUE(in.input) << "flvdec cannot open the stream";
+  if (!in.input) return out;
+  AVFormatContext* input = in.input.get();
   AvPacketPtr pkt = makePacket();
-  while (av_read_frame(input.get(), pkt.get()) >= 0) {
+  while (av_read_frame(input, pkt.get()) >= 0) {
     const AVStream* st = input->streams[pkt->stream_index];
     out.packets.emplace_back(st->codecpar->codec_type, av_rescale_q(pkt->dts, st->time_base, {1, 1000}));
     out.avPackets.push_back(std::move(pkt));
@@ -66,21 +80,12 @@ inline Demuxed demuxFlv(const std::vector<uint8_t>& flv) {
 
 // What avformat_find_stream_info makes of an in-memory FLV stream (the first video and audio stream).
 inline StreamSet probeFlv(const std::vector<uint8_t>& flv) {
-  struct QuietLibav {
-    int level = av_log_get_level();
-    QuietLibav() { av_log_set_level(AV_LOG_FATAL); }
-    ~QuietLibav() { av_log_set_level(level); }
-  } quiet;
+  QuietLibav quiet;
   StreamSet out;
-  Reader reader{&flv};
-  auto* buffer = static_cast<unsigned char*>(av_malloc(4096));
-  AvIoContextPtr avio(avio_alloc_context(buffer, 4096, 0, &reader, &Reader::read, nullptr, nullptr));
-  AVFormatContext* raw = avformat_alloc_context();
-  raw->pb = avio.get();
-  raw->flags |= AVFMT_FLAG_CUSTOM_IO;
-  if (avformat_open_input(&raw, "", av_find_input_format("flv"), nullptr) < 0) return out;
-  AvInputContextPtr input(raw);
-  if (avformat_find_stream_info(input.get(), nullptr) < 0) return out;
+  FlvInput in(flv);
+  if (!in.input) return out;
+  AVFormatContext* input = in.input.get();
+  if (avformat_find_stream_info(input, nullptr) < 0) return out;
   for (unsigned i = 0; i < input->nb_streams; ++i) {
     const AVCodecParameters* par = input->streams[i]->codecpar;
     auto& slot = par->codec_type == AVMEDIA_TYPE_VIDEO ? out.video : out.audio;
