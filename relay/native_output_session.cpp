@@ -246,7 +246,9 @@ SessionOutcome runNativeOutputSession(const NativeOutputSetup& setup, boost::asi
     const auto confirmAt = connectedAt + ctx.confirmAfter;
     const auto now = Clock::now();
     const bool announced = events->confirmed.load();
-    const auto wait = announced ? Clock::duration(kStopPoll) : std::clamp<Clock::duration>(confirmAt - now, {}, kStopPoll);
+    // Until confirmed, wake at the confirmation time, then every 20 ms until something was written.
+    const auto wait = announced ? Clock::duration(kStopPoll)
+                                : std::clamp<Clock::duration>(confirmAt - now, std::chrono::milliseconds(20), kStopPoll);
     if ((ended = events->waitEnded(wait))) break;
     if (!announced && Clock::now() >= confirmAt && publisher->messagesWritten() > 0) {
       events->confirmed.store(true);
