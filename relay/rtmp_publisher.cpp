@@ -212,13 +212,14 @@ void RtmpPublisher::writeSome() {
   sendCalls_.fetch_add(1, std::memory_order_relaxed);
   error_code ec;
   const std::size_t n = socket_.write_some(sendQueue_.pending(kIovecsPerSend), ec);
-  if (ec != asio::error::would_block && ec != asio::error::try_again) return onWrite(ec, n, false);
+  if (ec != asio::error::would_block && ec != asio::error::try_again) return onWrite(ec, n);
+  idleOwed_ = true;
   sendCalls_.fetch_add(1, std::memory_order_relaxed);
   socket_.async_write_some(sendQueue_.pending(kIovecsPerSend),
-                           [self = shared_from_this()](const error_code& ec, std::size_t n) { self->onWrite(ec, n, true); });
+                           [self = shared_from_this()](const error_code& ec, std::size_t n) { self->onWrite(ec, n); });
 }
 
-void RtmpPublisher::onWrite(const error_code& ec, std::size_t n, bool waited) {
+void RtmpPublisher::onWrite(const error_code& ec, std::size_t n) {
   bytesWritten_.fetch_add(n, std::memory_order_relaxed);
   if (!ec && !sendQueue_.consume(n)) {
     writeProgressNs_.store(nowNs(), std::memory_order_relaxed);
@@ -230,9 +231,9 @@ void RtmpPublisher::onWrite(const error_code& ec, std::size_t n, bool waited) {
   if (ec) return fail("write failed: " + ec.message());
   messagesWritten_.fetch_add(batch_.media, std::memory_order_relaxed);
   if (sendQueue_.hasQueued()) return doWrite();
-  // A write that had to wait: the producer holding back (see setIdleHandler) may go on. One that completed at
-  // once returns to its caller, which goes on by itself.
-  if (waited && state() == State::Live && idleHandler_) return idleHandler_();
+  // Everything written, and some of it had to wait for the socket: the producer holding back (see
+  // setIdleHandler) may go on. Writes the socket took at once returned to their caller, which went on by itself.
+  if (state() == State::Live && std::exchange(idleOwed_, false) && idleHandler_) return idleHandler_();
   if (state() == State::Closing && !shutdownSent_) {
     // All sent, FCUnpublish and deleteStream included: FIN, then the read loop waits for the server's.
     shutdownSent_ = true;

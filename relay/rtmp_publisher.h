@@ -107,7 +107,7 @@ class RtmpPublisher : public std::enable_shared_from_this<RtmpPublisher> {
   void enqueue(std::vector<rtmp::RtmpMediaMessage>& messages);  // moves the elements out
   void doWrite();
   void writeSome();
-  void onWrite(const boost::system::error_code& ec, std::size_t n, bool waited);
+  void onWrite(const boost::system::error_code& ec, std::size_t n);
   void beginClose(Handler handler);
   void armDeadline(std::chrono::milliseconds after, std::string what);
   void armStallCheck();
@@ -139,6 +139,7 @@ class RtmpPublisher : public std::enable_shared_from_this<RtmpPublisher> {
   std::vector<rtmp::RtmpMediaMessage> held_;  // media sent before publishing started
   rtmp::RtmpSendQueue::Batch batch_;          // the write in flight
   bool shutdownSent_ = false;
+  bool idleOwed_ = false;  // a write had to wait for the socket since the idle handler last ran
 
   std::atomic<State> state_{State::Idle};
   std::atomic<uint64_t> bytesWritten_{0}, messagesWritten_{0}, writeBatches_{0}, sendCalls_{0};
