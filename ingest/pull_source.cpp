@@ -277,7 +277,7 @@ SessionOutcome PullSource::startNativeSession(SessionControl& control, StreamSet
                                               std::vector<rtmp::RtmpChunkReader::Message> probed,
                                               RtmpPlayConnection& connection) {
   connection.stopHolding();
-  connection.endFlvStream();
+  connection.discardFlvStream();
   auto numbered = std::make_shared<StreamSet>();
   numbered->video = streams->video ? copyParameters(streams->video.get()) : nullptr;
   numbered->audio = streams->audio ? copyParameters(streams->audio.get()) : nullptr;

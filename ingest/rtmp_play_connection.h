@@ -62,6 +62,12 @@ class RtmpPlayConnection : public std::enable_shared_from_this<RtmpPlayConnectio
 
   // Phase 2. Stops feeding libavformat: read() hands out what is already buffered, then AVERROR_EOF.
   void endFlvStream() { flvDrained_ = true; }
+  // Phase 2 without libavformat: the FLV bytes kept for it are not needed.
+  void discardFlvStream() {
+    flvDrained_ = true;
+    std::vector<uint8_t>().swap(flvBytes_);
+    flvOffset_ = 0;
+  }
   bool ended() const { return ended_; }  // the server said the stream ended (phase 1)
 
   struct AsyncEnd {
