@@ -16,6 +16,7 @@ extern "C" {
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <atomic>
 #include <cstdlib>
 #include <future>
 #include <iostream>
@@ -297,6 +298,54 @@ TEST(RtmpPublisher, StalledEndpointTripsTheWriteWatchdog) {
   EXPECT_EQ(*e, "endpoint stalled: a write made no progress for 1000 ms");
   EXPECT_LT(std::chrono::steady_clock::now() - start, 6s);
   EXPECT_TRUE(pollUntil([&] { return publisher->queuedBytes() == 0; }, 1s)) << "queued payloads not released";
+}
+
+// A producer that holds back while a write waits (as the relay's output pump does) must hear from the idle
+// handler once the endpoint reads again, however the waiting batch ends (in part at once or after more waits).
+TEST(RtmpPublisher, IdleHandlerResumesAProducerAfterTheEndpointWasSuspended) {
+  const TestClip clip = TestClip::standard();
+  NginxRtmp nginx({NginxApp{.name = "live"}});
+  nginx.start();
+  IoThread io;
+  Source source(clip.path);
+  RtmpPublisher::Options options;
+  options.sendBufferBytes = 64 * 1024;  // no write watchdog: the suspension is only a pause
+  auto publisher = RtmpPublisher::create(io.io(), options);
+  std::atomic<int> idleCalls{0};
+  publisher->setIdleHandler([&] { ++idleCalls; });
+  ASSERT_EQ(publish(publisher, target(nginx, "live", "pause")), "");
+  FlvTagBuilder builder(source.video, source.audio, source.frameRate);
+  std::vector<rtmp::RtmpMediaMessage> header;
+  std::string error;
+  ASSERT_TRUE(builder.header(header, error)) << error;
+  publisher->send(std::move(header));
+  ASSERT_TRUE(nginx.suspend());
+  // Until a write has been waiting for the socket for a while (the kernel buffers are full).
+  const auto waiting = [&] {
+    const auto at = publisher->writeProgressAt();
+    return at && std::chrono::steady_clock::now() - *at > 200ms;
+  };
+  std::size_t sent = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (int64_t loop = 0; !waiting() && std::chrono::steady_clock::now() - start < 8s; ++loop) {
+    for (std::size_t i = 0; i < source.frames.size() && publisher->queuedBytes() < (8u << 20); ++i) {
+      std::vector<rtmp::RtmpMediaMessage> tags;
+      source.tags(builder, i, loop * 10'100, tags);
+      sent += tags.size();
+      publisher->send(std::move(tags));
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(waiting()) << "the suspended endpoint never filled the socket";
+  EXPECT_EQ(idleCalls.load(), 0) << "idle while a write still waits";
+  nginx.resume();
+  EXPECT_TRUE(pollUntil([&] { return idleCalls.load() > 0; }, 5s))
+      << "the idle handler never resumed the producer; pending " << publisher->writePending() << ", queued "
+      << publisher->queuedBytes() << ", written " << publisher->messagesWritten() << " of " << sent << ", state "
+      << static_cast<int>(publisher->state());
+  EXPECT_TRUE(pollUntil([&] { return publisher->queuedBytes() == 0 && !publisher->writePending(); }, 5s));
+  EXPECT_GE(publisher->messagesWritten(), sent);
+  close(publisher);
 }
 
 TEST(RtmpPublisher, ConnectFailuresAreBoundedAndNamed) {
