@@ -41,6 +41,9 @@ class RtmpChunkReader {
 
   const std::string& error() const { return error_; }
   uint32_t chunkSize() const { return chunkSize_; }
+  // Payload bytes still missing from the message the last chunk belonged to (0 once it is complete): a lower
+  // bound on what has to arrive before that message can be passed on.
+  std::size_t bytesToFinishMessage() const;
 
  private:
   struct Stream {
