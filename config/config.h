@@ -8,8 +8,11 @@ namespace venuecast::config {
 struct VenueConfig {
   std::string id;    // [a-z0-9-]+, unique
   std::string name;  // optional UTF-8 display name (defaults to id)
-  std::string url;   // rtmp:// or rtmps:// pull URL, ${VAR}-expanded
+  std::string url;   // rtmp:// or rtmps:// pull URL, ${VAR}-expanded; empty for a push venue
+  std::string pushKey;  // push venue: the secret its encoder sends as "<id>?key=<pushKey>"; ${VAR}-expanded
   int line = 0;      // where the entry starts in the file, for later messages
+
+  bool push() const { return !pushKey.empty(); }
 };
 
 struct OutputConfig {
@@ -22,8 +25,13 @@ struct OutputConfig {
   int line = 0;
 };
 
+struct ServerConfig {
+  std::string rtmpListen;  // "host:port" venues publish to; empty: no listener
+};
+
 struct Config {
   std::string file;  // the path it was loaded from, as given
+  ServerConfig server;
   std::vector<VenueConfig> venues;
   std::vector<OutputConfig> outputs;
 };

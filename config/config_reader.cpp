@@ -7,8 +7,9 @@ namespace venuecast::config {
 
 namespace {
 
-const std::vector<std::string> kTopKeys = {"venues", "outputs"};
-const std::vector<std::string> kVenueFields = {"id", "name", "url"};
+const std::vector<std::string> kTopKeys = {"server", "venues", "outputs"};
+const std::vector<std::string> kServerFields = {"rtmp_listen"};
+const std::vector<std::string> kVenueFields = {"id", "name", "url", "push_key"};
 const std::vector<std::string> kOutputFields = {"id", "venue", "url", "key", "tls_verify", "ca_file"};
 
 // yaml-cpp marks are 0-based and -1 when unknown; ours are 1-based with 0 = unknown.
@@ -61,6 +62,11 @@ ReadResult ConfigReader::read(const std::string& text) {
   const auto top = readMap(root, "", kTopKeys, {"venues"});
   if (!top) return std::move(result_);
 
+  if (const auto it = top->find("server"); it != top->end()) {
+    if (const auto fields = readMap(it->second.value, "server", kServerFields, {})) {
+      result_.config.server.rtmpListen = readString(*fields, "rtmp_listen", "server").value_or("");
+    }
+  }
   if (const auto it = top->find("venues"); it != top->end()) {
     if (const auto list = readList(it->second, "venues")) {
       for (std::size_t i = 0; i < list->size(); ++i) readVenue((*list)[i], "venues[" + std::to_string(i) + "]");
@@ -169,9 +175,10 @@ std::optional<bool> ConfigReader::readBool(const Fields& fields, const std::stri
 void ConfigReader::readVenue(const YAML::Node& node, const std::string& path) {
   VenueConfig venue;
   venue.line = lineOf(node);
-  if (const auto fields = readMap(node, path, kVenueFields, {"id", "url"})) {
+  if (const auto fields = readMap(node, path, kVenueFields, {"id"})) {
     venue.id = readString(*fields, "id", path).value_or("");
     venue.url = readString(*fields, "url", path).value_or("");
+    venue.pushKey = readString(*fields, "push_key", path).value_or("");
     venue.name = readString(*fields, "name", path).value_or(venue.id);
   }
   result_.config.venues.push_back(std::move(venue));

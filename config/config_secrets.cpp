@@ -43,6 +43,7 @@ void addConfigSecrets(SecretScrubber& scrubber, const Config& config) {
   for (const auto& venue : config.venues) {
     addPublicId(scrubber, venue.id);
     addUrlSecrets(scrubber, venue.url);
+    if (!venue.pushKey.empty()) scrubber.add(venue.pushKey);
   }
   for (const auto& output : config.outputs) {
     addPublicId(scrubber, output.id);

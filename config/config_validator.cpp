@@ -1,5 +1,6 @@
 #include "config/config_validator.h"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -60,6 +61,7 @@ ConfigValidator::ConfigValidator(const ReadResult& read, std::string fileName)
     : config_(read.config), lines_(read.lines), broken_(read.broken), fileName_(std::move(fileName)) {}
 
 std::vector<ConfigError> ConfigValidator::validate() {
+  if (has("server.rtmp_listen")) checkListen("server.rtmp_listen", config_.server.rtmpListen);
   for (std::size_t i = 0; i < config_.venues.size(); ++i) checkVenue(i);
   // With a venue id missing or unreadable, "unknown venue" could be wrong, so those checks are skipped.
   venueIdsComplete_ = !config_.venues.empty();
@@ -88,6 +90,46 @@ void ConfigValidator::checkVenue(std::size_t index) {
     error(path + ".name", "name must be valid UTF-8 without control characters");
   }
   if (has(path + ".url")) checkUrl(path + ".url", venue.url, true);
+  const bool pull = present(path + ".url"), push = present(path + ".push_key");
+  if (pull && push) {
+    error(path + ".push_key", "a venue is either pulled (url) or publishes to venuecast (push_key), not both");
+  } else if (!pull && !push) {
+    error(path + ".id", "venue '" + venue.id + "' needs url: (venuecast pulls it) or push_key: (its encoder publishes "
+                        "to server.rtmp_listen)");
+  }
+  if (has(path + ".push_key")) checkPushKey(path + ".push_key", venue.pushKey);
+}
+
+// The key travels in the stream key as "<venue-id>?key=<secret>": URL-safe characters only, and long enough
+// not to be guessed.
+void ConfigValidator::checkPushKey(const std::string& path, const std::string& key) {
+  constexpr std::size_t kMinLength = 8;
+  const bool safe = std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.' || c == '~';
+  });
+  if (!safe) error(path, "push_key may only hold letters, digits and - _ . ~ (it is sent inside the stream key)");
+  if (key.size() < kMinLength) {
+    error(path, "push_key is too short (" + std::to_string(key.size()) + " characters, at least " +
+                    std::to_string(kMinLength) + ")");
+  }
+  if (!has("server.rtmp_listen")) {
+    error(path, "a push venue needs server.rtmp_listen (e.g. 127.0.0.1:1935, or 0.0.0.0:1935 for encoders on "
+                "other hosts)");
+  }
+}
+
+void ConfigValidator::checkListen(const std::string& path, const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  const std::string host = colon == std::string::npos ? "" : listen.substr(0, colon);
+  const std::string port = colon == std::string::npos ? "" : listen.substr(colon + 1);
+  unsigned char address[16];
+  const bool ip = inet_pton(AF_INET, host.c_str(), address) == 1 || inet_pton(AF_INET6, host.c_str(), address) == 1;
+  const bool portOk = !port.empty() && port.size() <= 5 && std::all_of(port.begin(), port.end(), ::isdigit) &&
+                      std::stoi(port) <= 65535;
+  if (!ip || !portOk) {
+    error(path, "rtmp_listen must be <IP address>:<port>, e.g. 127.0.0.1:1935 or 0.0.0.0:1935, got '" + listen + "'");
+  }
 }
 
 void ConfigValidator::checkOutput(std::size_t index) {

@@ -19,6 +19,8 @@ class ConfigValidator {
 
  private:
   void checkVenue(std::size_t index);
+  void checkPushKey(const std::string& path, const std::string& key);
+  void checkListen(const std::string& path, const std::string& listen);
   void checkOutput(std::size_t index);
   void checkId(const std::string& path, const std::string& id, bool allowUnderscore, const char* what,
                std::vector<std::pair<std::string, int>>& seen);

@@ -47,7 +47,12 @@ std::string describePlan(const Config& config) {
   for (const auto& venue : config.venues) {
     out << "\nvenue " << venue.id;
     if (!venue.name.empty() && venue.name != venue.id) out << " \"" << venue.name << "\"";
-    out << "\n  from " << redactUrl(venue.url) << "\n";
+    if (venue.push()) {
+      out << "\n  published to rtmp://" << config.server.rtmpListen << "/venue with stream key " << venue.id
+          << "?key=****\n";
+    } else {
+      out << "\n  from " << redactUrl(venue.url) << "\n";
+    }
     bool any = false;
     for (const auto& output : config.outputs) {
       if (output.venue != venue.id) continue;

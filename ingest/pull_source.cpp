@@ -15,52 +15,9 @@ extern "C" {
 #include "ingest/rtmp_play_connection.h"
 
 namespace venuecast::ingest {
-namespace {
-
-int64_t steadyUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-int64_t toUs(int64_t ts, AVRational tb) {
-  return ts == AV_NOPTS_VALUE ? ts : av_rescale_q(ts, tb, AV_TIME_BASE_Q);
-}
-
-// A copy of `base` whose `kind` stream carries new extradata (an in-band sequence header change).
-StreamSetPtr withExtradata(const StreamSet& base, MediaKind kind, const uint8_t* data, size_t size,
-                           uint64_t generation) {
-  auto next = std::make_shared<StreamSet>();
-  if (base.video) next->video = copyParameters(base.video.get());
-  if (base.audio) next->audio = copyParameters(base.audio.get());
-  next->generation = generation;
-  AVCodecParameters* par = kind == MediaKind::Video ? next->video.get() : next->audio.get();
-  if (par) {
-    av_freep(&par->extradata);
-    par->extradata = static_cast<uint8_t*>(av_mallocz(size + AV_INPUT_BUFFER_PADDING_SIZE));
-    if (par->extradata) {
-      std::memcpy(par->extradata, data, size);
-      par->extradata_size = static_cast<int>(size);
-    } else {
-      par->extradata_size = 0;
-    }
-  }
-  return next;
-}
-
-// Makes an output that already carries this venue send the new session's sequence header
-// (flvenc writes one when NEW_EXTRADATA differs from what it sent last, and ignores it otherwise).
-void attachExtradata(AVPacket* pkt, const AVCodecParameters* par) {
-  if (!par || par->extradata_size <= 0) return;
-  if (av_packet_get_side_data(pkt, AV_PKT_DATA_NEW_EXTRADATA, nullptr)) return;
-  uint8_t* dst = av_packet_new_side_data(pkt, AV_PKT_DATA_NEW_EXTRADATA, par->extradata_size);
-  if (dst) std::memcpy(dst, par->extradata, par->extradata_size);
-}
-
-}  // namespace
 
 PullSource::PullSource(std::string label, std::string url, PacketSink& sink, Options options)
-    : label_(std::move(label)), url_(std::move(url)), sink_(sink), options_(options) {}
+    : label_(std::move(label)), url_(std::move(url)), options_(options), delivery_(sink) {}
 
 SessionOutcome PullSource::runSession(SessionControl& control) {
   IoWatchdog watchdog(control.stopFlag());
@@ -158,18 +115,12 @@ SessionOutcome PullSource::readSession(SessionControl& control, AvInputContextPt
     if (std::string why = flvIncompatibility(*par); !why.empty()) return SessionOutcome::failed(why);
     (par->codec_type == AVMEDIA_TYPE_VIDEO ? streams->video : streams->audio) = copyParameters(par);
   }
-  streams->generation = ++generation_;
-  Delivery delivery;
-  delivery.current = streams;
-
   clearLibavError();  // probing noise is not why a later read fails
-  normalizer_.newSession();
-  sink_.onStreams(delivery.current);
-  control.reportLive(delivery.current->describe());
+  control.reportLive(delivery_.beginSession(*streams)->describe());
 
   // Codec parameters known: a native session continues on the data plane without the demuxer. libavformat
   // first hands out what it has buffered (the FLV bytes already given to it, then end of stream).
-  const bool goAsync = native && options_.dataPlane && FlvPacketReader::supports(*delivery.current);
+  const bool goAsync = native && options_.dataPlane && FlvPacketReader::supports(*delivery_.current());
   if (goAsync) native->endFlvStream();
   if (native) native->stopHolding();
 
@@ -183,7 +134,7 @@ SessionOutcome PullSource::readSession(SessionControl& control, AvInputContextPt
       if (control.stopRequested()) break;
       if (goAsync && r == AVERROR_EOF && !native->ended()) {
         input.reset();
-        return continueOnDataPlane(control, delivery, *native, {});
+        return continueOnDataPlane(control, *native, {});
       }
       if (watchdog.stalled()) {
         outcome = SessionOutcome::failed("no data for " + std::to_string(options_.readStall.count() / 1000) + " s (publisher gone?)");
@@ -199,55 +150,12 @@ SessionOutcome PullSource::readSession(SessionControl& control, AvInputContextPt
       av_packet_unref(pkt.get());
       continue;
     }
-    deliver(delivery, index == videoIndex ? MediaKind::Video : MediaKind::Audio, pkt, input->streams[index]->time_base);
+    delivery_.deliver(index == videoIndex ? MediaKind::Video : MediaKind::Audio, pkt, input->streams[index]->time_base);
   }
-  sink_.onSourceLost();
+  delivery_.endSession();
   // A dead peer must not hold up teardown: close with the interrupt raised.
   watchdog.trip();
   return outcome;
-}
-
-void PullSource::deliver(Delivery& d, MediaKind kind, AvPacketPtr& pkt, AVRational tb) {
-  size_t sideSize = 0;
-  if (const uint8_t* side = av_packet_get_side_data(pkt.get(), AV_PKT_DATA_NEW_EXTRADATA, &sideSize)) {
-    d.current = withExtradata(*d.current, kind, side, sideSize, ++generation_);
-    sink_.onStreams(d.current);
-  }
-
-  // A session starts on a keyframe: a relay that joined mid-GOP must not hand outputs undecodable frames.
-  const bool key = kind == MediaKind::Video ? (pkt->flags & AV_PKT_FLAG_KEY) != 0 : !d.current->video;
-  if (!d.started && !key) {
-    av_packet_unref(pkt.get());
-    return;
-  }
-  d.started = true;
-  if (d.needHeader[static_cast<int>(kind)]) {
-    attachExtradata(pkt.get(), d.current->get(kind));
-    d.needHeader[static_cast<int>(kind)] = false;
-  }
-
-  int64_t dts = toUs(pkt->dts, tb);
-  int64_t pts = toUs(pkt->pts, tb);
-  const int64_t duration = pkt->duration > 0 ? av_rescale_q(pkt->duration, tb, AV_TIME_BASE_Q) : 0;
-  const int64_t now = steadyUs();
-  if (!normalizer_.normalize(kind, dts, pts, duration, now)) {
-    av_packet_unref(pkt.get());
-    return;
-  }
-  pkt->dts = dts;
-  pkt->pts = pts;
-  pkt->duration = duration;
-  pkt->pos = -1;
-  pkt->time_base = AV_TIME_BASE_Q;
-
-  auto packet = std::make_shared<Packet>();
-  packet->kind = kind;
-  packet->key = key;
-  packet->streams = d.current;
-  packet->receivedUs = now;
-  packet->av = std::move(pkt);
-  sink_.onPacket(std::move(packet));
-  pkt = makePacket();
 }
 
 std::optional<std::pair<StreamSetPtr, std::vector<rtmp::RtmpChunkReader::Message>>> PullSource::probeNatively(
@@ -278,36 +186,18 @@ SessionOutcome PullSource::startNativeSession(SessionControl& control, StreamSet
                                               RtmpPlayConnection& connection) {
   connection.stopHolding();
   connection.discardFlvStream();
-  auto numbered = std::make_shared<StreamSet>();
-  numbered->video = streams->video ? copyParameters(streams->video.get()) : nullptr;
-  numbered->audio = streams->audio ? copyParameters(streams->audio.get()) : nullptr;
-  numbered->generation = ++generation_;
-  Delivery delivery;
-  delivery.current = numbered;
-  normalizer_.newSession();
-  sink_.onStreams(delivery.current);
-  control.reportLive(delivery.current->describe());
-  return continueOnDataPlane(control, delivery, connection, std::move(probed));
+  control.reportLive(delivery_.beginSession(*streams)->describe());
+  return continueOnDataPlane(control, connection, std::move(probed));
 }
 
-SessionOutcome PullSource::continueOnDataPlane(SessionControl& control, Delivery& delivery, RtmpPlayConnection& connection,
+SessionOutcome PullSource::continueOnDataPlane(SessionControl& control, RtmpPlayConnection& connection,
                                                std::vector<rtmp::RtmpChunkReader::Message> first) {
-  FlvPacketReader reader(*delivery.current);
-  const AVCodecParameters* audio = delivery.current->audio.get();
-  // libavformat gives AAC packets their frame duration; the timeline uses it to continue across an outage.
-  const int64_t aacDurationMs = audio && audio->sample_rate > 0 ? int64_t{1024} * 1000 / audio->sample_rate : 0;
-  const auto onMessage = [&](rtmp::RtmpChunkReader::Message& m) -> std::string {
-    auto r = reader.read(std::move(m));
-    if (r.kind == FlvPacketReader::Result::Kind::Error) return r.error;
-    if (r.kind != FlvPacketReader::Result::Kind::Packet) return {};
-    if (r.media == MediaKind::Audio) r.packet->duration = aacDurationMs;
-    deliver(delivery, r.media, r.packet, AVRational{1, 1000});
-    return {};
-  };
+  FlvPacketReader reader(*delivery_.current());
+  const auto onMessage = [&](rtmp::RtmpChunkReader::Message& m) { return delivery_.deliver(reader, m); };
   // What the probe read goes out first, from this thread; then the data plane takes over.
   for (auto& m : first) {
     if (std::string error = onMessage(m); !error.empty()) {
-      sink_.onSourceLost();
+      delivery_.endSession();
       return SessionOutcome::failed("read failed: " + error);
     }
   }
@@ -322,7 +212,7 @@ SessionOutcome PullSource::continueOnDataPlane(SessionControl& control, Delivery
   }
   control.setStopWaker({});
   connection.stopAsync();  // returns once no handler of the session can run any more
-  sink_.onSourceLost();
+  delivery_.endSession();
   if (!end) return SessionOutcome::stopped();
   switch (end->kind) {
     case RtmpPlayConnection::AsyncEnd::Kind::Stalled:

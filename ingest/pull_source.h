@@ -19,7 +19,7 @@
 
 #include "ingest/packet_sink.h"
 #include "ingest/session.h"
-#include "ingest/timestamp_normalizer.h"
+#include "ingest/source_delivery.h"
 
 namespace venuecast::ingest {
 
@@ -46,13 +46,6 @@ class PullSource {
   SessionOutcome runSession(SessionControl& control);
 
  private:
-  // A session's delivery state: its current codec parameters, whether it has started (on a keyframe), and which
-  // streams still need their sequence header attached to the first packet.
-  struct Delivery {
-    StreamSetPtr current;
-    bool needHeader[kMediaKinds] = {true, true};
-    bool started = false;
-  };
   SessionOutcome readSession(SessionControl& control, AvInputContextPtr input, IoWatchdog& watchdog,
                              const std::function<std::string(int)>& readError,
                              const std::shared_ptr<RtmpPlayConnection>& native);
@@ -63,18 +56,14 @@ class PullSource {
   SessionOutcome startNativeSession(SessionControl& control, StreamSetPtr streams,
                                     std::vector<rtmp::RtmpChunkReader::Message> probed, RtmpPlayConnection& connection);
   // The rest of a native session on the data plane; `first` (already read) is delivered before.
-  SessionOutcome continueOnDataPlane(SessionControl& control, Delivery& delivery, RtmpPlayConnection& connection,
+  SessionOutcome continueOnDataPlane(SessionControl& control, RtmpPlayConnection& connection,
                                      std::vector<rtmp::RtmpChunkReader::Message> first);
-  // Normalises `pkt` (timestamps in `tb`) onto the venue timeline and hands it to the sink.
-  void deliver(Delivery& d, MediaKind kind, AvPacketPtr& pkt, AVRational tb);
   std::string scrub(const std::string& text) const { return options_.scrub ? options_.scrub(text) : text; }
 
   std::string label_;
   std::string url_;
-  PacketSink& sink_;
   Options options_;
-  TimestampNormalizer normalizer_;  // lives across sessions: the venue timeline continues
-  uint64_t generation_ = 0;
+  SourceDelivery delivery_;  // lives across sessions: the venue timeline continues
 };
 
 }  // namespace venuecast::ingest

@@ -94,7 +94,14 @@ int run(const venuecast::config::Config& config) {
     io.stop();
   });
   spdlog::info("venuecast {}: {} venues, {} outputs", VENUECAST_VERSION, config.venues.size(), config.outputs.size());
-  relay.start();
+  try {
+    relay.start();
+  } catch (const std::runtime_error& e) {
+    spdlog::error("{}", scrubber->scrub(e.what()));
+    relay.requestStop();
+    relay.join();
+    return 1;
+  }
   io.run();
   relay.join();
   spdlog::info("stopped");

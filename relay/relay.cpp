@@ -18,10 +18,23 @@ Relay::Relay(boost::asio::io_context& io, const config::Config& config)
   outputOptions.dataPlane = &dataPlane_->io();
   outputOptions.scrubber = scrubber;
   std::map<std::string, std::shared_ptr<VenueHub>> byId;
+  std::map<std::string, ingest::RtmpListener::PushVenue> pushVenues;
   for (const auto& venue : config.venues) {
     auto hub = std::make_shared<VenueHub>(venue.id);
     byId[venue.id] = hub;
     hubs_.push_back(hub);
+    if (venue.push()) {
+      ingest::PushSource::Options pushOptions;
+      pushOptions.waitingDetail = "waiting for a publisher: rtmp://" + config.server.rtmpListen + "/" +
+                                  ingest::RtmpListener::kApp + ", stream key " + venue.id + "?key=****";
+      auto source = std::make_unique<ingest::PushSource>("venue " + venue.id, *hub, pushOptions);
+      auto* raw = source.get();
+      pushVenues[venue.id] = {venue.pushKey, raw};
+      pushSources_.push_back(std::move(source));
+      supervisors_.push_back(std::make_shared<SessionSupervisor>(
+          io_, "venue " + venue.id, [raw](ingest::SessionControl& c) { return raw->runSession(c); }));
+      continue;
+    }
     ingest::PullSource::Options sourceOptions;
     if (venue.url.rfind("rtmp://", 0) == 0) {  // rtmps:// stays with libavformat (TLS)
       const auto e = config::resolveRtmpEndpoint(venue.url, "");
@@ -42,6 +55,13 @@ Relay::Relay(boost::asio::io_context& io, const config::Config& config)
         io_, "output " + output.id, [writer](ingest::SessionControl& c) { return writer->runSession(c); }));
   }
   reportedDrops_.assign(writers_.size(), 0);
+  if (!config.server.rtmpListen.empty()) {
+    ingest::RtmpListener::Options listen;
+    const auto colon = config.server.rtmpListen.rfind(':');
+    listen.host = config.server.rtmpListen.substr(0, colon);
+    listen.port = static_cast<uint16_t>(std::stoi(config.server.rtmpListen.substr(colon + 1)));
+    listener_ = std::make_unique<ingest::RtmpListener>(dataPlane_->io(), listen, std::move(pushVenues));
+  }
 }
 
 Relay::~Relay() {
@@ -50,6 +70,7 @@ Relay::~Relay() {
 }
 
 void Relay::start() {
+  if (listener_) listener_->start();
   for (auto& s : supervisors_) s->start();
   scheduleDropReport();
 }
@@ -60,6 +81,7 @@ void Relay::requestStop() {
 }
 
 void Relay::join() {
+  if (listener_) listener_->stop();
   for (auto& s : supervisors_) s->join();
 }
 

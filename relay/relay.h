@@ -10,6 +10,8 @@
 #include "config/config.h"
 #include "config/redaction.h"
 #include "ingest/pull_source.h"
+#include "ingest/push_source.h"
+#include "ingest/rtmp_listener.h"
 #include "relay/data_plane.h"
 #include "relay/output_writer.h"
 #include "relay/session_supervisor.h"
@@ -22,7 +24,7 @@ class Relay {
   Relay(boost::asio::io_context& io, const config::Config& config);
   ~Relay();
 
-  void start();        // control-plane thread
+  void start();        // control-plane thread; throws std::runtime_error if the push listener cannot bind
   void requestStop();  // any thread, non-blocking
   void join();         // blocks until every worker thread has exited
 
@@ -32,6 +34,7 @@ class Relay {
   boost::asio::io_context& io_;
   std::vector<std::shared_ptr<VenueHub>> hubs_;
   std::vector<std::unique_ptr<ingest::PullSource>> sources_;
+  std::vector<std::unique_ptr<ingest::PushSource>> pushSources_;
   std::vector<std::shared_ptr<OutputWriter>> writers_;
   std::vector<std::shared_ptr<SessionSupervisor>> supervisors_;
   std::vector<uint64_t> reportedDrops_;
@@ -39,6 +42,8 @@ class Relay {
   // Declared last so it stops first: by then every session has ended (join), and no handler of its can
   // outlive the writers it refers to.
   std::unique_ptr<DataPlane> dataPlane_;
+  // Stopped in join(), before the sources it hands publishers to; destroyed before the data plane.
+  std::unique_ptr<ingest::RtmpListener> listener_;
 };
 
 }  // namespace venuecast::relay
