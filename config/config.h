@@ -9,8 +9,8 @@ struct VenueConfig {
   std::string id;    // [a-z0-9-]+, unique
   std::string name;  // optional UTF-8 display name (defaults to id)
   std::string url;   // rtmp:// or rtmps:// pull URL, ${VAR}-expanded; empty for a push venue
-  std::string pushKey;  // push venue: the secret its encoder sends as "<id>?key=<pushKey>"; ${VAR}-expanded
   int line = 0;      // where the entry starts in the file, for later messages
+  std::string pushKey;  // push venue: the secret its encoder sends as "<id>?key=<pushKey>"; ${VAR}-expanded
 
   bool push() const { return !pushKey.empty(); }
 };

@@ -179,6 +179,10 @@ void ConfigReader::readVenue(const YAML::Node& node, const std::string& path) {
     venue.id = readString(*fields, "id", path).value_or("");
     venue.url = readString(*fields, "url", path).value_or("");
     venue.pushKey = readString(*fields, "push_key", path).value_or("");
+    if (!fields->contains("url") && !fields->contains("push_key")) {
+      error(venue.line, childPath(path, "url"),
+            "required field is missing (or push_key: for a venue whose encoder publishes to venuecast)");
+    }
     venue.name = readString(*fields, "name", path).value_or(venue.id);
   }
   result_.config.venues.push_back(std::move(venue));

@@ -93,9 +93,6 @@ void ConfigValidator::checkVenue(std::size_t index) {
   const bool pull = present(path + ".url"), push = present(path + ".push_key");
   if (pull && push) {
     error(path + ".push_key", "a venue is either pulled (url) or publishes to venuecast (push_key), not both");
-  } else if (!pull && !push) {
-    error(path + ".id", "venue '" + venue.id + "' needs url: (venuecast pulls it) or push_key: (its encoder publishes "
-                        "to server.rtmp_listen)");
   }
   if (has(path + ".push_key")) checkPushKey(path + ".push_key", venue.pushKey);
 }
