@@ -39,8 +39,16 @@ std::string quoted(const std::string& s) {
 
 std::string VenuecastConfig::toYaml() const {
   std::ostringstream y;
+  if (!rtmpListen.empty()) y << "server:\n  rtmp_listen: " << quoted(rtmpListen) << "\n";
   y << "venues:" << (venues.empty() ? " []\n" : "\n");
-  for (const auto& v : venues) y << "  - id: " << quoted(v.id) << "\n    url: " << quoted(v.url) << "\n";
+  for (const auto& v : venues) {
+    y << "  - id: " << quoted(v.id) << "\n";
+    if (v.pushKey) {
+      y << "    push_key: " << quoted(*v.pushKey) << "\n";
+    } else {
+      y << "    url: " << quoted(v.url) << "\n";
+    }
+  }
   y << "outputs:" << (outputs.empty() ? " []\n" : "\n");
   for (const auto& o : outputs) {
     y << "  - id: " << quoted(o.id) << "\n    venue: " << quoted(o.venue) << "\n    url: " << quoted(o.url) << "\n";

@@ -18,6 +18,7 @@ namespace venuecast::testing {
 struct VenueSpec {
   std::string id;
   std::string url;  // rtmp://127.0.0.1:PORT/venue/<id>
+  std::optional<std::string> pushKey;  // set: a push venue (push_key instead of url)
 };
 
 struct OutputSpec {
@@ -30,6 +31,7 @@ struct OutputSpec {
 struct VenuecastConfig {
   std::vector<VenueSpec> venues;
   std::vector<OutputSpec> outputs;
+  std::string rtmpListen;  // server.rtmp_listen, e.g. "127.0.0.1:PORT" (empty: none)
   std::string extraYaml;  // appended verbatim (top-level keys)
   std::string toYaml() const;  // every string double-quoted and escaped
 };
