@@ -40,6 +40,9 @@ void addPublicId(SecretScrubber& scrubber, const std::string& id) {
 }  // namespace
 
 void addConfigSecrets(SecretScrubber& scrubber, const Config& config) {
+  // srt:// options are registered with the rest of the query (the passphrase and stream id are secret); these
+  // values are not.
+  for (const char* word : {"caller", "listener", "mode=caller", "mode=listener"}) scrubber.addPublic(word);
   for (const auto& venue : config.venues) {
     addPublicId(scrubber, venue.id);
     addUrlSecrets(scrubber, venue.url);

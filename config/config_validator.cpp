@@ -10,6 +10,7 @@
 #include "config/push_target.h"
 #include "config/redaction.h"
 #include "config/rtmp_url.h"
+#include "config/srt_url.h"
 
 namespace venuecast::config {
 
@@ -89,7 +90,14 @@ void ConfigValidator::checkVenue(std::size_t index) {
   if (has(path + ".name") && !isCleanUtf8(venue.name)) {
     error(path + ".name", "name must be valid UTF-8 without control characters");
   }
-  if (has(path + ".url")) checkUrl(path + ".url", venue.url, true);
+  if (has(path + ".url")) {
+    if (venue.url.rfind("srt://", 0) == 0) {
+      std::string why;
+      if (!parseSrtUrl(venue.url, &why)) error(path + ".url", why + " in '" + redactUrl(venue.url) + "'");
+    } else {
+      checkUrl(path + ".url", venue.url, true);
+    }
+  }
   const bool pull = present(path + ".url"), push = present(path + ".push_key");
   if (pull && push) {
     error(path + ".push_key", "a venue is either pulled (url) or publishes to venuecast (push_key), not both");

@@ -134,6 +134,14 @@ TEST(PushIngest, VenuesPublishOnOnePortWrongKeysUnknownVenuesAndDuplicatesAreRef
   EXPECT_GT(after.bytesIn, before.bytesIn);
   EXPECT_TRUE(endpoint.streamStats("live", "cd").publishing);
 
+  // The encoder stops and comes back (a venue network that dropped): same endpoint publish, data again.
+  shanghai.stop();
+  ASSERT_TRUE(relay.waitForLog(std::regex("venue shanghai: publisher 127\\.0\\.0\\.1:[0-9]+ left"), 5s));
+  const auto gap = endpoint.streamStats("live", "sh");
+  FfmpegPublisher again(clip.path, pushUrl(port, "shanghai?key=" + kShanghaiKey));
+  EXPECT_TRUE(pollUntil([&] { return endpoint.streamStats("live", "sh").bytesIn > gap.bytesIn + 100'000; }, 10s));
+  EXPECT_EQ(endpoint.publishCount("live", "sh"), 1);
+
   const std::string log = relay.logText();
   EXPECT_NE(log.find("refused: wrong key for venue 'shanghai'"), std::string::npos);
   EXPECT_NE(log.find("refused: venue 'chengdu' already has a live publisher"), std::string::npos);
