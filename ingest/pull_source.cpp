@@ -128,6 +128,7 @@ SessionOutcome PullSource::readSession(SessionControl& control, AvInputContextPt
   AvPacketPtr pkt = makePacket();
   while (!control.stopRequested()) {
     watchdog.arm(options_.readStall);
+    if (!pkt) pkt = makePacket();
     r = av_read_frame(input.get(), pkt.get());
     watchdog.disarm();
     if (r < 0) {

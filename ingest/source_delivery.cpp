@@ -107,7 +107,6 @@ void SourceDelivery::deliver(MediaKind kind, AvPacketPtr& pkt, AVRational tb) {
   packet->receivedUs = now;
   packet->av = std::move(pkt);
   sink_.onPacket(std::move(packet));
-  pkt = makePacket();
 }
 
 std::string SourceDelivery::deliver(FlvPacketReader& reader, rtmp::RtmpChunkReader::Message& m) {

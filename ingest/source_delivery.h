@@ -25,8 +25,8 @@ class SourceDelivery {
   void endSession() { sink_.onSourceLost(); }
   const StreamSetPtr& current() const { return current_; }
 
-  // Normalises `pkt` (timestamps in `tb`) onto the venue timeline and hands it to the sink; `pkt` is left empty
-  // and reusable.
+  // Normalises `pkt` (timestamps in `tb`) onto the venue timeline and hands it to the sink: `pkt` is then null
+  // (taken), or unreferenced and reusable (dropped).
   void deliver(MediaKind kind, AvPacketPtr& pkt, AVRational tb);
   // An RTMP audio/video message of a session whose codecs FlvPacketReader supports: "" or why it cannot be read.
   std::string deliver(FlvPacketReader& reader, rtmp::RtmpChunkReader::Message& m);
