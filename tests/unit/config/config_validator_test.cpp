@@ -82,7 +82,7 @@ TEST(ConfigValidatorTest, BadUrls) {
   EXPECT_THAT(venueUrl("127.0.0.1/venue/dalian"),
               ElementsAre("coscon.yaml:7: venues[1].url: not a URL (expected rtmp://host[:port]/app/...)"));
   EXPECT_THAT(venueUrl("srt://127.0.0.1:9000/venue/dalian"),
-              ElementsAre("coscon.yaml:7: venues[1].url: unsupported scheme 'srt' (supported: rtmp, rtmps) in "
+              ElementsAre("coscon.yaml:7: venues[1].url: an srt:// URL has no path (srt://host:port?options) in "
                           "'srt://127.0.0.1:9000/venue/****'"));
   EXPECT_THAT(venueUrl("rtmp:///venue/dalian"),
               ElementsAre("coscon.yaml:7: venues[1].url: URL has no host in 'rtmp:///venue/****'"));
