@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # One-command demo of venuecast on this machine, everything on 127.0.0.1 with free ports:
 #   * a private nginx-rtmp "venue server" (app venue) that the city venues publish to,
-#   * N venue feeds made by ffmpeg in real time (test pattern + venue name + clock, tone; H.264 + AAC),
+#   * N venue feeds made by ffmpeg in real time (test pattern + venue name + clock, tone; H.264 + AAC); with
+#     two or more, the last one publishes to venuecast's own RTMP port instead (push ingest, as from OBS),
 #   * an endpoint nginx-rtmp with app forum (the main forum) and app live-bvc (a Bilibili stand-in),
-#   * venuecast, pulling every venue and pushing it to forum/<venue>; the first venue also goes to
-#     live-bvc with a Bilibili-style key. Its log streams to this terminal.
+#   * venuecast, pulling the other venues from the venue server and pushing every venue to forum/<venue>;
+#     the first venue also goes to live-bvc with a Bilibili-style key. Its log streams to this terminal.
 # Ctrl-C (or SIGTERM) stops everything this script started, by PID, and removes its temp dir.
 #
 #   scripts/demo.sh [--venues N] [--duration SECONDS] [--log-level LEVEL] [--feeds-only]
@@ -302,8 +303,15 @@ fi
 
 # ---- 4. venue feeds ----------------------------------------------------------------------------
 ids=("${ALL_IDS[@]:0:n_venues}")
-for ((i = 0; i < n_venues; i++)); do
-  id=${ALL_IDS[i]} dir=$WORK/feed-$id
+# With two venues or more, the last one publishes to venuecast itself (push ingest), as a venue whose AV
+# operator points OBS at the relay; the others publish to the venue server, which venuecast pulls from.
+push_i=-1
+((n_venues >= 2 && !feeds_only)) && push_i=$((n_venues - 1))
+export DEMO_PUSH_KEY=demo-push-key-0001   # expanded by venuecast from ${DEMO_PUSH_KEY} below
+
+# start_feed I URL: venue I's encoder (test pattern, name, clock, tone) publishing to URL.
+start_feed() {
+  local i=$1 url=$2 id=${ALL_IDS[$1]} dir=$WORK/feed-${ALL_IDS[$1]}
   mkdir -p "$dir"
   printf '%s  %s' "${ALL_NAMES[i]}" "${ALL_LATIN[i]}" >"$dir/name.txt"
   # Lower third: venue name, then the local wall clock at encode time (compare with your clock to see
@@ -321,8 +329,15 @@ EOF
       -c:v libx264 -preset veryfast -tune zerolatency -pix_fmt yuv420p \
       -g 60 -keyint_min 60 -sc_threshold 0 -b:v 1500k -maxrate 1500k -bufsize 3000k \
       -c:a aac -b:a 128k -ac 2 \
-      -f flv "rtmp://127.0.0.1:$VENUE_RTMP/venue/$id"
-  say "feed $id (ffmpeg, pid $last_pid) -> rtmp://127.0.0.1:$VENUE_RTMP/venue/$id   (${ALL_NAMES[i]}, ${ALL_TONES[i]} Hz tone)"
+      -f flv "$url"
+}
+
+pulled=()
+for ((i = 0; i < n_venues; i++)); do
+  ((i == push_i)) && continue
+  start_feed "$i" "rtmp://127.0.0.1:$VENUE_RTMP/venue/${ALL_IDS[i]}"
+  pulled+=("${ALL_IDS[i]}")
+  say "feed ${ALL_IDS[i]} (ffmpeg, pid $last_pid) -> rtmp://127.0.0.1:$VENUE_RTMP/venue/${ALL_IDS[i]}   (${ALL_NAMES[i]}, ${ALL_TONES[i]} Hz tone)"
 done
 
 # wait_live PORT TIMEOUT APP/STREAM...: waits until all have a publisher; sets missing=().
@@ -338,7 +353,7 @@ wait_live() {
   done
 }
 
-feed_names=("${ids[@]/#/venue/}")
+feed_names=("${pulled[@]/#/venue/}")
 if ! wait_live "$VENUE_HTTP" 15 "${feed_names[@]}"; then
   echo "demo: these feeds did not start publishing: ${missing[*]}" >&2
   for ((i = 0; i < ${#labels[@]}; i++)); do
@@ -346,7 +361,8 @@ if ! wait_live "$VENUE_HTTP" 15 "${feed_names[@]}"; then
   done
   exit 1
 fi
-say "all $n_venues venue feeds are publishing"
+say "all ${#pulled[@]} venue feeds are publishing to the venue server"
+if ((push_i >= 0)); then free_port; VC_RTMP=$port; fi
 
 # ---- 5. venuecast config -----------------------------------------------------------------------
 CONFIG=$WORK/venuecast.yaml
@@ -355,14 +371,16 @@ export BILIBILI_KEY=demo-not-a-real-key   # expanded by venuecast from ${BILIBIL
   cat <<EOF
 # venuecast demo config (written by scripts/demo.sh). Every venue goes to the main forum;
 # the first one also goes to the Bilibili stand-in with a Bilibili-style stream key.
-venues:
 EOF
+  ((push_i >= 0)) && printf 'server:\n  rtmp_listen: 127.0.0.1:%s   # where push venues publish\n' "$VC_RTMP"
+  echo "venues:"
   for ((i = 0; i < n_venues; i++)); do
-    cat <<EOF
-  - id: ${ALL_IDS[i]}
-    name: ${ALL_NAMES[i]}
-    url: rtmp://127.0.0.1:$VENUE_RTMP/venue/${ALL_IDS[i]}
-EOF
+    printf '  - id: %s\n    name: %s\n' "${ALL_IDS[i]}" "${ALL_NAMES[i]}"
+    if ((i == push_i)); then
+      echo '    push_key: ${DEMO_PUSH_KEY}   # its encoder publishes to venuecast'
+    else
+      echo "    url: rtmp://127.0.0.1:$VENUE_RTMP/venue/${ALL_IDS[i]}"
+    fi
   done
   echo "outputs:"
   for ((i = 0; i < n_venues; i++)); do
@@ -390,9 +408,13 @@ watch_lines() {  # what to play, and where
     done
     printf '    %-32s ffplay rtmp://127.0.0.1:%s/live-bvc/%s\n' "Bilibili stand-in, ${ids[0]}" "$EP_RTMP" "$BILIBILI_STREAMNAME"
   fi
-  for id in "${ids[@]}"; do
+  for id in "${pulled[@]}"; do
     printf '    %-32s ffplay rtmp://127.0.0.1:%s/venue/%s\n' "venue feed (source), $id" "$VENUE_RTMP" "$id"
   done
+  if ((push_i >= 0)); then
+    printf '    %-32s publishes to venuecast: rtmp://127.0.0.1:%s/venue, stream key %s?key=****\n' \
+      "venue feed (push), ${ALL_IDS[push_i]}" "$VC_RTMP" "${ALL_IDS[push_i]}"
+  fi
   echo "  No display? Grab a frame: ffmpeg -i rtmp://127.0.0.1:PORT/APP/STREAM -frames:v 1 frame.png"
   if ! ((feeds_only)); then
     echo "  Stat pages (XML): endpoints http://127.0.0.1:$EP_HTTP/stat   venue server http://127.0.0.1:$VENUE_HTTP/stat"
@@ -469,6 +491,15 @@ say "starting venuecast; its log follows. Ctrl-C stops everything."
 echo
 start "venuecast" - "$ROOT" "$VENUECAST" "${log_args[@]}" run "$CONFIG"
 relay_pid=$last_pid
+if ((push_i >= 0)); then
+  # The push venue's encoder starts once venuecast's listener is up, as OBS's "Start Streaming" would.
+  for ((t = 0; t < 40; t++)); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$VC_RTMP") 2>/dev/null && break
+    sleep 0.25
+  done
+  start_feed "$push_i" "rtmp://127.0.0.1:$VC_RTMP/venue/${ALL_IDS[push_i]}?key=$DEMO_PUSH_KEY"
+  say "feed ${ALL_IDS[push_i]} (ffmpeg, pid $last_pid) -> venuecast rtmp://127.0.0.1:$VC_RTMP/venue, stream key ${ALL_IDS[push_i]}?key=****"
+fi
 
 # ---- 6. run ------------------------------------------------------------------------------------
 out_names=("${ids[@]/#/forum/}" "live-bvc/$BILIBILI_STREAMNAME")
