@@ -60,6 +60,7 @@ struct Scenario {
   std::map<std::string, json> runs;  // candidate id -> its JSON (missing = not run / not readable)
   int venues = 0, endpoints = 0;
   bool stall = false;
+  bool push = false;  // the venues publish to the candidate (venuecast's push ingest) instead of being pulled
   int stallEndpoint = -1;
   const json* of(const std::string& c) const {
     auto it = runs.find(c);
@@ -269,6 +270,18 @@ void targets(const Scenario& s, const Scenario* baseline, Verdict& v) {
   const json& F = ff ? *ff : empty;
   const std::string tag = "[" + s.id + "] ";
   const double rssLimit = s.venues * s.endpoints <= 12 ? 64 : 128;
+  if (s.push) {
+    // Push ingest: what receiving the publishes costs, against nginx-rtmp receiving the same publishes.
+    auto inV = num(V, {"cpu", "perInputPct"}), inG = num(G, {"cpu", "perInputPct"});
+    v.add(inV && inG ? std::optional<bool>(*inV <= 1.5 * *inG) : std::nullopt,
+          tag + "push ingest: CPU per input ≤ 1.5× nginx-rtmp's: " + fmt(inV, 2) + "% vs " + fmt(inG, 2) + "% (" +
+              ratio(inV, inG) + ")");
+    auto rss = mib(V, {"memory", "peakRssKiB"});
+    v.add(le(rss, rssLimit), tag + "peak RSS ≤ " + fmt(rssLimit, 0) + " MiB: " + fmt(rss, 1) + " MiB");
+    auto med = num(V, {"latency", "video", "medianMs"});
+    v.add(le(med, 5.0), tag + "added latency median ≤ 5 ms: " + fmt(med, 2) + " ms");
+    return;
+  }
   if (!s.stall) {
     auto cpuV = num(V, {"cpu", "perOutputPct"}), cpuG = num(G, {"cpu", "perOutputPct"}), cpuF = num(F, {"cpu", "perOutputPct"});
     v.add(cpuV && cpuG ? std::optional<bool>(*cpuV <= 1.0 * *cpuG) : std::nullopt,
@@ -350,6 +363,7 @@ std::string utcNow() {
 std::string title(const Scenario& s) {
   std::ostringstream t;
   t << s.venues << " venues × " << s.endpoints << " endpoints (" << s.venues * s.endpoints << " outputs)";
+  if (s.push) t << ", the venues publish to the candidate (the source nginx pushes each feed to it)";
   if (s.stall) {
     const json* any = s.of("venuecast") ? s.of("venuecast") : s.runs.empty() ? nullptr : &s.runs.begin()->second;
     t << ", endpoint " << s.stallEndpoint << " SIGSTOPped for "
@@ -366,6 +380,7 @@ int runReport(const ReportOptions& o) {
   for (const auto& id : o.scenarios) {
     Scenario s;
     s.id = id;
+    s.push = id.rfind("push-", 0) == 0;
     for (const auto& c : kCandidates) {
       auto f = o.results / id / (c.id + ".json");
       std::ifstream in(f);
@@ -392,7 +407,7 @@ int runReport(const ReportOptions& o) {
     const Scenario* baseline = nullptr;
     if (s.stall)
       for (const auto& b : scenarios)
-        if (!b.stall && b.venues == s.venues && b.endpoints == s.endpoints) baseline = &b;
+        if (!b.stall && !b.push && b.venues == s.venues && b.endpoints == s.endpoints) baseline = &b;
     targets(s, baseline, verdict);
   }
   if (o.document) {
@@ -493,6 +508,10 @@ fresh servers and feeds, and the three candidates run one after another on the s
   5 ms of the unstalled run's (and no worse than nginx-rtmp's); venuecast's memory is bounded: its RSS grows by no
   more than its queues' limit (5 s of media per output to the stalled endpoint) and its peak RSS stays within the
   scenario's target.
+- **Push ingest** (`push-NxM`): the venues publish to the candidate instead of being pulled: the source nginx
+  pushes each feed to venuecast's RTMP listener (`rtmp://…/venue/vK?key=…`), exactly as it pushes them to the
+  relay nginx in every scenario. Target: CPU per input ≤ 1.5× nginx-rtmp's, with the RSS and latency-median
+  targets of the pull scenarios. ffmpeg's tee, which can only pull, is not run.
 - **Nagle and delayed ACKs**: nginx-rtmp does not set `TCP_NODELAY`, so a receiver that delays its ACK (up to
   40 ms on Linux) can hold back the end of a frame. The probes ACK at once (`TCP_QUICKACK` on every read), so this
   is not in the noise floor; the candidates' own connections keep their own behaviour, which is why the p95/p99

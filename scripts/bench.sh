@@ -7,10 +7,11 @@
 # measures it (CPU, RSS/PSS, delivery, latency, time to first keyframe); BENCHMARKS.md describes how.
 # Everything this script starts is stopped by PID on exit or Ctrl-C; it touches nothing else.
 #
-#   scripts/bench.sh                 full run: 4x3, 16x4, stall-4x3; writes BENCHMARKS.md
+#   scripts/bench.sh                 full run: 4x3, 16x4, stall-4x3, push-4x3; writes BENCHMARKS.md
 #   scripts/bench.sh --quick         4x3 with a short window (under 3 minutes); prints the table only
-#     --scenarios LIST    comma-separated, each NxM (N venues, M endpoints) or stall-NxM (the last endpoint is
-#                         SIGSTOPped 15 s into the window for 15 s); default 4x3,16x4,stall-4x3
+#     --scenarios LIST    comma-separated, each NxM (N venues, M endpoints), stall-NxM (the last endpoint is
+#                         SIGSTOPped 15 s into the window for 15 s) or push-NxM (the venues publish to the
+#                         candidate: venuecast's push ingest vs nginx-rtmp); default 4x3,16x4,stall-4x3,push-4x3
 #     --candidates LIST   subset of venuecast,nginx,ffmpeg (default all three)
 #     --warmup S          seconds from a candidate's start to the window (default 10, --quick 8)
 #     --window S          measuring window in seconds (default 60, --quick 20; a stall needs at least 35)
@@ -50,15 +51,15 @@ if ((quick)); then
   : "${scenarios:=4x3}" "${warmup:=8}" "${window:=20}"
   write_md=0
 else
-  : "${scenarios:=4x3,16x4,stall-4x3}" "${warmup:=10}" "${window:=60}"
+  : "${scenarios:=4x3,16x4,stall-4x3,push-4x3}" "${warmup:=10}" "${window:=60}"
 fi
 [[ $warmup =~ ^[0-9]+$ && $window =~ ^[0-9]+$ ]] || { echo "bench: --warmup/--window: whole seconds" >&2; exit 2; }
 IFS=, read -r -a SCENARIOS <<<"$scenarios"
 IFS=, read -r -a CANDIDATES <<<"$candidates"
 for s in "${SCENARIOS[@]}"; do
-  [[ $s =~ ^(stall-)?([0-9]+)x([0-9]+)$ ]] || { echo "bench: bad scenario '$s' (NxM or stall-NxM)" >&2; exit 2; }
+  [[ $s =~ ^(stall-|push-)?([0-9]+)x([0-9]+)$ ]] || { echo "bench: bad scenario '$s' (NxM, stall-NxM or push-NxM)" >&2; exit 2; }
   ((BASH_REMATCH[2] >= 1 && BASH_REMATCH[3] >= 1)) || { echo "bench: bad scenario '$s'" >&2; exit 2; }
-  if [[ -n ${BASH_REMATCH[1]} ]] && ((window < 35)); then echo "bench: a stall scenario needs --window >= 35" >&2; exit 2; fi
+  if [[ ${BASH_REMATCH[1]} == stall- ]] && ((window < 35)); then echo "bench: a stall scenario needs --window >= 35" >&2; exit 2; fi
 done
 for c in "${CANDIDATES[@]}"; do
   [[ $c =~ ^(venuecast|nginx|ffmpeg)$ ]] || { echo "bench: unknown candidate '$c'" >&2; exit 2; }
@@ -256,25 +257,34 @@ if awk -v l="${load%% *}" 'BEGIN { exit !(l > 0.7) }'; then
 fi
 
 # ---- 5. scenarios -----------------------------------------------------------------------------
+PUSH_KEY=bench-push-key-0001
 DROP_RE='output ([a-z0-9_-]+): endpoint too slow, dropped ([0-9]+) packets'
 failures=0
 run_scenario() {
-  local scen=$1 stall=0 n m i k v dir first_pid=${#pids[@]}
-  [[ $scen =~ ^(stall-)?([0-9]+)x([0-9]+)$ ]]
-  [[ -n ${BASH_REMATCH[1]} ]] && stall=1
+  local scen=$1 stall=0 push=0 n m i k v dir first_pid=${#pids[@]}
+  [[ $scen =~ ^(stall-|push-)?([0-9]+)x([0-9]+)$ ]]
+  [[ ${BASH_REMATCH[1]} == stall- ]] && stall=1
+  [[ ${BASH_REMATCH[1]} == push- ]] && push=1
   n=${BASH_REMATCH[2]} m=${BASH_REMATCH[3]}
   dir=$RESULTS/$scen
   mkdir -p "$dir/logs"
   say "=== scenario $scen: $n venues x $m endpoints$( ((stall)) && echo ", endpoint $((m - 1)) stalled for ${STALL_FOR} s") ==="
 
   # The relay nginx's ports are chosen now: the source pushes to it (and retries every 100 ms while it is down).
-  local relay_rtmp relay_http
+  local relay_rtmp relay_http vc_listen="" vc_pushes=""
   free_port; relay_rtmp=$port
   free_port; relay_http=$port
+  # push-NxM: the source also pushes every feed to venuecast's listener, the way it pushes them to the relay.
+  if ((push)); then
+    free_port; vc_listen=$port
+    for ((v = 0; v < n; v++)); do
+      vc_pushes+="      push rtmp://127.0.0.1:$vc_listen/venue/v$v?key=$PUSH_KEY name=v$v;"$'\n'
+    done
+  fi
   start_nginx "source nginx" "$dir/source" crit "    application venue {
       live on;
       push rtmp://127.0.0.1:$relay_rtmp/relay;
-      push_reconnect 100ms;
+$vc_pushes      push_reconnect 100ms;
     }" || return 1
   local src_rtmp=$nginx_rtmp src_http=$nginx_http
   local ep_rtmp=() ep_http=() ep_pid=() ep_args=()
@@ -312,8 +322,15 @@ run_scenario() {
   local vc_conf=$dir/venuecast.yaml
   {
     echo "# written by scripts/bench.sh ($scen)"
+    ((push)) && printf 'server:\n  rtmp_listen: 127.0.0.1:%d\n' "$vc_listen"
     echo "venues:"
-    for ((v = 0; v < n; v++)); do printf '  - id: v%d\n    url: rtmp://127.0.0.1:%d/venue/v%d\n' "$v" "$src_rtmp" "$v"; done
+    for ((v = 0; v < n; v++)); do
+      if ((push)); then
+        printf '  - id: v%d\n    push_key: %s\n' "$v" "$PUSH_KEY"
+      else
+        printf '  - id: v%d\n    url: rtmp://127.0.0.1:%d/venue/v%d\n' "$v" "$src_rtmp" "$v"
+      fi
+    done
     echo "outputs:"
     for ((v = 0; v < n; v++)); do
       for ((k = 0; k < m; k++)); do
@@ -342,6 +359,7 @@ $pushes    }" >"$relay_dir/nginx.conf"
     --warmup "$warmup" --window "$window" --log-dir "$dir/logs")
   ((stall)) && common+=(--stall $((m - 1)) --stall-at "$STALL_AT" --stall-for "$STALL_FOR")
   for c in "${CANDIDATES[@]}"; do
+    [[ $c == ffmpeg ]] && ((push)) && continue  # the tee can only pull
     local extra=() cmd=()
     case $c in
       venuecast) extra=(--drop-regex "$DROP_RE"); cmd=("$VENUECAST" run "$vc_conf") ;;
