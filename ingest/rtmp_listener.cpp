@@ -55,6 +55,7 @@ struct RtmpListener::Shared : std::enable_shared_from_this<Shared> {
   // Loop only:
   std::map<RtmpServerConnection*, std::shared_ptr<RtmpServerConnection>> connections;
   std::size_t pending = 0;
+  std::map<std::string, std::size_t> pendingFrom;  // by peer address
   bool overloaded = false;
   bool stopped = false;
   std::map<std::string, Clock::time_point> logged;  // "<address> <reason>" -> when
@@ -85,6 +86,19 @@ struct RtmpListener::Shared : std::enable_shared_from_this<Shared> {
   }
 
   void admit(RtmpServerConnection::Socket socket) {
+    error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    const std::string address = ec ? std::string("?") : remote.address().to_string();
+    // One address (a scanner, a slowloris client) cannot take every pending slot from the venues.
+    if (pendingFrom[address] >= options.maxPendingPerAddress) {
+      if (shouldLog(address + ":0", "too many pending connections")) {
+        spdlog::warn("push listener: {} has {} connections that have not published yet; closing its new ones", address,
+                     pendingFrom[address]);
+      }
+      error_code ignored;
+      socket.close(ignored);
+      return;
+    }
     if (pending >= options.maxPending) {
       if (!overloaded) {
         spdlog::warn("push listener: {} connections have not published yet; closing new ones until some publish "
@@ -96,7 +110,8 @@ struct RtmpListener::Shared : std::enable_shared_from_this<Shared> {
       return;
     }
     ++pending;
-    auto counted = std::make_shared<bool>(true);  // still counted as pending
+    ++pendingFrom[address];
+    auto counted = std::make_shared<std::string>(address);  // non-empty: still counted as pending
     auto weak = weak_from_this();
     auto connection = RtmpServerConnection::create(
         std::move(socket), options.limits,
@@ -104,18 +119,14 @@ struct RtmpListener::Shared : std::enable_shared_from_this<Shared> {
           auto self = weak.lock();
           if (!self) return refuse("NetStream.Publish.Denied", "the server is stopping");
           Decision d = self->decide(r, c);
-          if (d.accept && *counted) {
-            *counted = false;
-            self->released();
-          }
+          if (d.accept && !counted->empty()) self->released(*counted);
           return d;
         },
         [weak, counted](RtmpServerConnection& c, const RtmpServerConnection::End& end) {
           auto self = weak.lock();
           if (!self) return;
-          if (*counted) {
-            *counted = false;
-            self->released();
+          if (!counted->empty()) {
+            self->released(*counted);
             // A stranger that sent garbage or stalled; a refused publish was logged when it was refused.
             if (!end.publisherLeft && end.why.rfind("publish refused", 0) != 0 && self->shouldLog(c.peer(), end.why)) {
               spdlog::info("push from {} dropped before publishing: {}", c.peer(), end.why);
@@ -127,7 +138,10 @@ struct RtmpListener::Shared : std::enable_shared_from_this<Shared> {
     connection->start();
   }
 
-  void released() {
+  // `address` is cleared: the connection is counted no more.
+  void released(std::string& address) {
+    if (auto it = pendingFrom.find(address); it != pendingFrom.end() && --it->second == 0) pendingFrom.erase(it);
+    address.clear();
     --pending;
     if (overloaded && pending < options.maxPending) {
       spdlog::info("push listener: accepting new connections again");

@@ -28,6 +28,7 @@ class RtmpListener {
     std::string host = "127.0.0.1";
     uint16_t port = 1935;  // 0: any free port (tests)
     std::size_t maxPending = 32;  // connections that have not published yet; more are closed at once
+    std::size_t maxPendingPerAddress = 8;  // the same, from one peer address
     RtmpServerConnection::Limits limits;
   };
   struct PushVenue {

@@ -2,7 +2,8 @@
 // encoder would (rtmp://HOST:PORT/venue, stream key "<venue-id>?key=<secret>"), nginx-rtmp is the endpoint.
 //   PushIngest  two venues on one port reach their endpoints; a wrong key, an unknown venue and a second
 //               publisher for a live venue are refused at the RTMP level (the publisher hears why) while the live
-//               ones carry on; garbage and a stalled handshake are dropped; no key is ever logged.
+//               ones carry on; garbage, a stalled handshake and one address's connections beyond its share of
+//               pending slots are dropped; no key is ever logged.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -11,6 +12,7 @@
 
 #include <regex>
 #include <thread>
+#include <vector>
 
 #include "support/failure_dump.h"
 #include "support/ffmpeg_publisher.h"
@@ -124,6 +126,22 @@ TEST(PushIngest, VenuesPublishOnOnePortWrongKeysUnknownVenuesAndDuplicatesAreRef
   EXPECT_LT(std::chrono::steady_clock::now() - stalledAt, 13s);
   ::close(stalled);
 
+  // One address cannot hold every pending slot: beyond 8 idle connections, its new ones are closed at once.
+  std::vector<int> idle;
+  for (int i = 0; i < 10; ++i) idle.push_back(connectTo(port));
+  std::this_thread::sleep_for(500ms);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_GE(idle[i], 0);
+    char c;
+    const ssize_t n = ::recv(idle[i], &c, 1, MSG_DONTWAIT);
+    if (i < 8) {
+      EXPECT_TRUE(n < 0 && errno == EAGAIN) << "idle connection " << i << " should still be open";
+    } else {
+      EXPECT_TRUE(closedByServer(idle[i])) << "idle connection " << i << " should have been closed";
+    }
+  }
+  for (int fd : idle) ::close(fd);
+
   // The live venues never noticed: one publish each at the endpoint, still flowing.
   EXPECT_TRUE(shanghai.running());
   EXPECT_TRUE(chengdu.running());
@@ -146,6 +164,7 @@ TEST(PushIngest, VenuesPublishOnOnePortWrongKeysUnknownVenuesAndDuplicatesAreRef
   EXPECT_NE(log.find("refused: wrong key for venue 'shanghai'"), std::string::npos);
   EXPECT_NE(log.find("refused: venue 'chengdu' already has a live publisher"), std::string::npos);
   EXPECT_NE(log.find("dropped before publishing: not an RTMP client"), std::string::npos);
+  EXPECT_NE(log.find("127.0.0.1 has 8 connections that have not published yet"), std::string::npos);
   for (const auto& secret : {kShanghaiKey, kChengduKey, kWrongKey}) {
     EXPECT_EQ(log.find(secret), std::string::npos) << secret << " appears in the log";
   }
