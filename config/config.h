@@ -5,12 +5,22 @@
 
 namespace venuecast::config {
 
+// A venue's second source: pulled (url) or publishing to venuecast (push_key), like the primary.
+struct BackupSourceConfig {
+  std::string url;
+  std::string pushKey;
+  bool present() const { return !url.empty() || !pushKey.empty(); }
+};
+
 struct VenueConfig {
   std::string id;    // [a-z0-9-]+, unique
   std::string name;  // optional UTF-8 display name (defaults to id)
   std::string url;   // rtmp:// or rtmps:// pull URL, ${VAR}-expanded; empty for a push venue
   int line = 0;      // where the entry starts in the file, for later messages
   std::string pushKey;  // push venue: the secret its encoder sends as "<id>?key=<pushKey>"; ${VAR}-expanded
+  BackupSourceConfig backup;
+  double failoverAfterS = 2;   // primary silent this long, backup live: switch to the backup
+  double failbackAfterS = 10;  // primary live again this long: switch back
 
   bool push() const { return !pushKey.empty(); }
 };

@@ -9,7 +9,9 @@ namespace {
 
 const std::vector<std::string> kTopKeys = {"server", "venues", "outputs"};
 const std::vector<std::string> kServerFields = {"rtmp_listen"};
-const std::vector<std::string> kVenueFields = {"id", "name", "url", "push_key"};
+const std::vector<std::string> kVenueFields = {"id", "name", "url", "push_key", "backup", "failover_after",
+                                               "failback_after"};
+const std::vector<std::string> kBackupFields = {"url", "push_key"};
 const std::vector<std::string> kOutputFields = {"id", "venue", "url", "key", "tls_verify", "ca_file"};
 
 // yaml-cpp marks are 0-based and -1 when unknown; ours are 1-based with 0 = unknown.
@@ -159,6 +161,24 @@ std::optional<std::string> ConfigReader::readString(const Fields& fields, const 
   return std::move(expanded.value);
 }
 
+std::optional<double> ConfigReader::readSeconds(const Fields& fields, const std::string& name, const std::string& path,
+                                               double min, double max) {
+  const auto text = readString(fields, name, path);
+  if (!text) return std::nullopt;
+  const std::string fieldPath = childPath(path, name);
+  char* end = nullptr;
+  const double v = std::strtod(text->c_str(), &end);
+  if (text->empty() || end != text->c_str() + text->size() || !(v >= min && v <= max)) {
+    char range[64];
+    std::snprintf(range, sizeof range, "%g to %g", min, max);
+    error(result_.lines[fieldPath], fieldPath, "seconds expected (" + std::string(range) + "), got '" + *text + "'");
+    result_.lines.erase(fieldPath);
+    result_.broken.insert(fieldPath);
+    return std::nullopt;
+  }
+  return v;
+}
+
 std::optional<bool> ConfigReader::readBool(const Fields& fields, const std::string& name, const std::string& path) {
   const auto text = readString(fields, name, path);
   if (!text) return std::nullopt;
@@ -179,6 +199,18 @@ void ConfigReader::readVenue(const YAML::Node& node, const std::string& path) {
     venue.id = readString(*fields, "id", path).value_or("");
     venue.url = readString(*fields, "url", path).value_or("");
     venue.pushKey = readString(*fields, "push_key", path).value_or("");
+    if (const auto it = fields->find("backup"); it != fields->end()) {
+      const std::string backupPath = childPath(path, "backup");
+      if (const auto backup = readMap(it->second.value, backupPath, kBackupFields, {})) {
+        venue.backup.url = readString(*backup, "url", backupPath).value_or("");
+        venue.backup.pushKey = readString(*backup, "push_key", backupPath).value_or("");
+        if (!backup->contains("url") && !backup->contains("push_key")) {
+          error(it->second.keyLine, backupPath, "needs url: (pulled) or push_key: (publishes to venuecast)");
+        }
+      }
+    }
+    venue.failoverAfterS = readSeconds(*fields, "failover_after", path, 0.5, 60).value_or(2);
+    venue.failbackAfterS = readSeconds(*fields, "failback_after", path, 0, 3600).value_or(10);
     if (!fields->contains("url") && !fields->contains("push_key")) {
       error(venue.line, childPath(path, "url"),
             "required field is missing (or push_key: for a venue whose encoder publishes to venuecast)");

@@ -46,6 +46,9 @@ class ConfigReader {
   std::optional<std::vector<YAML::Node>> readList(const Field& field, const std::string& path);
   std::optional<std::string> readString(const Fields& fields, const std::string& name, const std::string& path);
   std::optional<bool> readBool(const Fields& fields, const std::string& name, const std::string& path);
+  // Seconds, a number within [min, max].
+  std::optional<double> readSeconds(const Fields& fields, const std::string& name, const std::string& path, double min,
+                                    double max);
   void readVenue(const YAML::Node& node, const std::string& path);
   void readOutput(const YAML::Node& node, const std::string& path);
   std::string resolvePath(const std::string& path) const;

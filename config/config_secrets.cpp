@@ -47,6 +47,8 @@ void addConfigSecrets(SecretScrubber& scrubber, const Config& config) {
     addPublicId(scrubber, venue.id);
     addUrlSecrets(scrubber, venue.url);
     if (!venue.pushKey.empty()) scrubber.add(venue.pushKey);
+    if (!venue.backup.url.empty()) addUrlSecrets(scrubber, venue.backup.url);
+    if (!venue.backup.pushKey.empty()) scrubber.add(venue.backup.pushKey);
   }
   for (const auto& output : config.outputs) {
     addPublicId(scrubber, output.id);

@@ -103,6 +103,28 @@ void ConfigValidator::checkVenue(std::size_t index) {
     error(path + ".push_key", "a venue is either pulled (url) or publishes to venuecast (push_key), not both");
   }
   if (has(path + ".push_key")) checkPushKey(path + ".push_key", venue.pushKey);
+  const std::string backup = path + ".backup";
+  if (present(backup + ".url") && present(backup + ".push_key")) {
+    error(backup + ".push_key", "a backup is either pulled (url) or publishes to venuecast (push_key), not both");
+  }
+  if (has(backup + ".url")) {
+    if (venue.backup.url.rfind("srt://", 0) == 0) {
+      std::string why;
+      if (!parseSrtUrl(venue.backup.url, &why)) error(backup + ".url", why + " in '" + redactUrl(venue.backup.url) + "'");
+    } else {
+      checkUrl(backup + ".url", venue.backup.url, true);
+    }
+    if (venue.backup.url == venue.url) error(backup + ".url", "the backup is the same source as the primary");
+  }
+  if (has(backup + ".push_key")) {
+    checkPushKey(backup + ".push_key", venue.backup.pushKey);
+    // The listener tells the venue's two encoders apart by their key.
+    if (venue.backup.pushKey == venue.pushKey) error(backup + ".push_key", "the backup's push_key must differ from the primary's");
+  }
+  if ((has(path + ".failover_after") || has(path + ".failback_after")) && !venue.backup.present()) {
+    error(has(path + ".failover_after") ? path + ".failover_after" : path + ".failback_after",
+          "failover_after and failback_after apply to a venue with a backup");
+  }
 }
 
 // The key travels in the stream key as "<venue-id>?key=<secret>": URL-safe characters only, and long enough

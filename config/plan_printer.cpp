@@ -53,6 +53,12 @@ std::string describePlan(const Config& config) {
     } else {
       out << "\n  from " << redactUrl(venue.url) << "\n";
     }
+    if (venue.backup.present()) {
+      out << "  backup " << (venue.backup.pushKey.empty() ? "from " + redactUrl(venue.backup.url)
+                                                          : "published with stream key " + venue.id + "?key=****")
+          << " (after " << venue.failoverAfterS << " s without the primary; back after " << venue.failbackAfterS
+          << " s of it)\n";
+    }
     bool any = false;
     for (const auto& output : config.outputs) {
       if (output.venue != venue.id) continue;

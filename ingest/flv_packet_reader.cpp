@@ -24,7 +24,9 @@ bool FlvPacketReader::supports(const StreamSet& s) {
 }
 
 FlvPacketReader::FlvPacketReader(const StreamSet& streams)
-    : hasVideo_(streams.video != nullptr), hasAudio_(streams.audio != nullptr) {
+    : hasVideo_(streams.video != nullptr),
+      hasAudio_(streams.audio != nullptr),
+      audioSampleRate_(streams.audio ? streams.audio->sample_rate : 0) {
   extradata_[static_cast<int>(MediaKind::Video)] = bytes(streams.video.get());
   extradata_[static_cast<int>(MediaKind::Audio)] = bytes(streams.audio.get());
 }

@@ -29,6 +29,7 @@ class FlvPacketReader {
 
   // Starts from the session's current extradata, so a repeated identical sequence header changes nothing.
   explicit FlvPacketReader(const StreamSet& streams);
+  int audioSampleRate() const { return audioSampleRate_; }  // of the streams it was made for (0: none)
 
   // Takes the message's payload: the packet's data stays where the chunk reader assembled it (no copy).
   Result read(rtmp::RtmpChunkReader::Message&& m);
@@ -41,6 +42,7 @@ class FlvPacketReader {
                        bool key, std::vector<uint8_t>& pendingExtradata);
 
   bool hasVideo_, hasAudio_;
+  int audioSampleRate_ = 0;
   std::vector<uint8_t> extradata_[kMediaKinds];
   std::vector<uint8_t> pending_[kMediaKinds];  // a new sequence header, for the next packet of that stream
 };

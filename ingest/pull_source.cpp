@@ -16,8 +16,8 @@ extern "C" {
 
 namespace venuecast::ingest {
 
-PullSource::PullSource(std::string label, std::string url, PacketSink& sink, Options options)
-    : label_(std::move(label)), url_(std::move(url)), options_(options), delivery_(sink) {}
+PullSource::PullSource(std::string label, std::string url, SourceOutput& out, Options options)
+    : label_(std::move(label)), url_(std::move(url)), options_(options), delivery_(out) {}
 
 SessionOutcome PullSource::runSession(SessionControl& control) {
   IoWatchdog watchdog(control.stopFlag());

@@ -19,7 +19,7 @@
 
 #include "ingest/packet_sink.h"
 #include "ingest/session.h"
-#include "ingest/source_delivery.h"
+#include "ingest/source_output.h"
 
 namespace venuecast::ingest {
 
@@ -39,8 +39,8 @@ class PullSource {
   };
 
   // `label` names the venue in logs ("venue chengdu"); `url` may hold a secret and is never logged.
-  PullSource(std::string label, std::string url, PacketSink& sink, Options options);
-  PullSource(std::string label, std::string url, PacketSink& sink) : PullSource(std::move(label), std::move(url), sink, Options{}) {}
+  PullSource(std::string label, std::string url, SourceOutput& out, Options options);
+  PullSource(std::string label, std::string url, SourceOutput& out) : PullSource(std::move(label), std::move(url), out, Options{}) {}
 
   // Blocking; runs on the supervisor's worker thread.
   SessionOutcome runSession(SessionControl& control);
@@ -63,7 +63,7 @@ class PullSource {
   std::string label_;
   std::string url_;
   Options options_;
-  SourceDelivery delivery_;  // lives across sessions: the venue timeline continues
+  SourceOutput& delivery_;  // the venue (or its switch): lives across sessions, the timeline continues
 };
 
 }  // namespace venuecast::ingest

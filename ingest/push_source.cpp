@@ -25,8 +25,8 @@ struct PushSource::Session {
   std::optional<RtmpServerConnection::End> end;
 };
 
-PushSource::PushSource(std::string label, PacketSink& sink, Options options)
-    : label_(std::move(label)), options_(std::move(options)), delivery_(sink) {}
+PushSource::PushSource(std::string label, SourceOutput& out, Options options)
+    : label_(std::move(label)), options_(std::move(options)), delivery_(out) {}
 
 bool PushSource::live() const {
   std::lock_guard lock(mu_);

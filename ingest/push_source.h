@@ -18,7 +18,7 @@
 #include "ingest/packet_sink.h"
 #include "ingest/rtmp_server_connection.h"
 #include "ingest/session.h"
-#include "ingest/source_delivery.h"
+#include "ingest/source_output.h"
 
 namespace venuecast::ingest {
 
@@ -29,7 +29,7 @@ class PushSource {
     std::string waitingDetail;                     // shown while no publisher is connected
   };
   // `label` names the venue in logs ("venue chengdu").
-  PushSource(std::string label, PacketSink& sink, Options options);
+  PushSource(std::string label, SourceOutput& out, Options options);
 
   // Listener side, on the data plane: a publisher whose key was checked wants this venue. Refused (false) while
   // another publisher is live: the first one keeps the venue until it leaves or goes silent.
@@ -45,7 +45,7 @@ class PushSource {
 
   std::string label_;
   Options options_;
-  SourceDelivery delivery_;  // lives across sessions: the venue timeline continues
+  SourceOutput& delivery_;  // the venue (or its switch): lives across sessions, the timeline continues
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::shared_ptr<Session> session_;  // the publisher being served, if any

@@ -46,12 +46,12 @@ Decision refuse(std::string code, std::string description) { return {false, std:
 
 struct RtmpListener::Shared : std::enable_shared_from_this<Shared> {
   using Executor = boost::asio::io_context::executor_type;
-  Shared(boost::asio::io_context& io, Options o, std::map<std::string, PushVenue> v)
+  Shared(boost::asio::io_context& io, Options o, std::map<std::string, std::vector<PushVenue>> v)
       : acceptor(io.get_executor()), options(std::move(o)), venues(std::move(v)) {}
 
   boost::asio::basic_socket_acceptor<tcp, Executor> acceptor;
   Options options;
-  std::map<std::string, PushVenue> venues;
+  std::map<std::string, std::vector<PushVenue>> venues;
   // Loop only:
   std::map<RtmpServerConnection*, std::shared_ptr<RtmpServerConnection>> connections;
   std::size_t pending = 0;
@@ -149,6 +149,15 @@ struct RtmpListener::Shared : std::enable_shared_from_this<Shared> {
     }
   }
 
+  // Every key is compared (in constant time), whichever matches.
+  static const PushVenue* sourceWithKey(const std::vector<PushVenue>& sources, const std::string& key) {
+    const PushVenue* found = nullptr;
+    for (const auto& s : sources) {
+      if (sameKey(key, s.key)) found = &s;
+    }
+    return found;
+  }
+
   Decision decide(const RtmpServerProtocol::PublishRequest& r, const std::shared_ptr<RtmpServerConnection>& c) {
     Decision d;
     std::string id, key;
@@ -159,9 +168,9 @@ struct RtmpListener::Shared : std::enable_shared_from_this<Shared> {
     } else if (venue == venues.end()) {
       // The name is not echoed: an operator may have pasted a key where the venue id belongs.
       d = refuse("NetStream.Publish.BadName", "unknown venue (the stream key is '<venue-id>?key=<secret>')");
-    } else if (!sameKey(key, venue->second.key)) {
+    } else if (const PushVenue* source = sourceWithKey(venue->second, key); !source) {
       d = refuse("NetStream.Publish.Denied", std::string(key.empty() ? "missing" : "wrong") + " key for venue '" + id + "'");
-    } else if (!venue->second.source->claim(c)) {
+    } else if (!source->source->claim(c)) {
       d = refuse("NetStream.Publish.BadName", "venue '" + id + "' already has a live publisher");
     } else {
       return {true, {}, {}};
@@ -171,7 +180,8 @@ struct RtmpListener::Shared : std::enable_shared_from_this<Shared> {
   }
 };
 
-RtmpListener::RtmpListener(boost::asio::io_context& io, Options options, std::map<std::string, PushVenue> venues)
+RtmpListener::RtmpListener(boost::asio::io_context& io, Options options,
+                           std::map<std::string, std::vector<PushVenue>> venues)
     : shared_(std::make_shared<Shared>(io, std::move(options), std::move(venues))) {}
 
 RtmpListener::~RtmpListener() { stop(); }

@@ -16,6 +16,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "ingest/push_source.h"
 #include "ingest/rtmp_server_connection.h"
@@ -37,7 +38,8 @@ class RtmpListener {
   };
   static constexpr const char* kApp = "venue";
 
-  RtmpListener(boost::asio::io_context& io, Options options, std::map<std::string, PushVenue> venues);
+  // A venue may have two (its primary and its backup encoder), told apart by their keys.
+  RtmpListener(boost::asio::io_context& io, Options options, std::map<std::string, std::vector<PushVenue>> venues);
   ~RtmpListener();
   // Binds and starts accepting; throws std::runtime_error if the address cannot be bound.
   void start();

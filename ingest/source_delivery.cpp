@@ -26,7 +26,8 @@ StreamSetPtr copyStreams(const StreamSet& base, uint64_t generation) {
   return next;
 }
 
-// A copy of `base` whose `kind` stream carries new extradata (an in-band sequence header change).
+}  // namespace
+
 StreamSetPtr withExtradata(const StreamSet& base, MediaKind kind, const uint8_t* data, size_t size,
                            uint64_t generation) {
   auto next = copyStreams(base, generation);
@@ -44,6 +45,8 @@ StreamSetPtr withExtradata(const StreamSet& base, MediaKind kind, const uint8_t*
   return next;
 }
 
+namespace {
+
 // Makes an output that already carries this venue send the new session's sequence header
 // (flvenc writes one when NEW_EXTRADATA differs from what it sent last, and ignores it otherwise).
 void attachExtradata(AVPacket* pkt, const AVCodecParameters* par) {
@@ -59,9 +62,6 @@ StreamSetPtr SourceDelivery::beginSession(const StreamSet& streams) {
   current_ = copyStreams(streams, ++generation_);
   needHeader_[0] = needHeader_[1] = true;
   started_ = false;
-  const AVCodecParameters* audio = current_->audio.get();
-  // libavformat gives AAC packets their frame duration; the timeline uses it to continue across an outage.
-  aacDurationMs_ = audio && audio->sample_rate > 0 ? int64_t{1024} * 1000 / audio->sample_rate : 0;
   normalizer_.newSession();
   sink_.onStreams(current_);
   return current_;
@@ -109,11 +109,15 @@ void SourceDelivery::deliver(MediaKind kind, AvPacketPtr& pkt, AVRational tb) {
   sink_.onPacket(std::move(packet));
 }
 
-std::string SourceDelivery::deliver(FlvPacketReader& reader, rtmp::RtmpChunkReader::Message& m) {
+std::string SourceOutput::deliver(FlvPacketReader& reader, rtmp::RtmpChunkReader::Message& m) {
   auto r = reader.read(std::move(m));
   if (r.kind == FlvPacketReader::Result::Kind::Error) return r.error;
   if (r.kind != FlvPacketReader::Result::Kind::Packet) return {};
-  if (r.media == MediaKind::Audio) r.packet->duration = aacDurationMs_;
+  if (r.media == MediaKind::Audio) {
+    // libavformat gives AAC packets their frame duration; the timeline uses it to continue across an outage.
+    const int rate = reader.audioSampleRate();
+    r.packet->duration = rate > 0 ? int64_t{1024} * 1000 / rate : 0;
+  }
   deliver(r.media, r.packet, AVRational{1, 1000});
   return {};
 }

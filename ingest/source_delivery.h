@@ -6,30 +6,25 @@
 #include <cstdint>
 #include <string>
 
-#include "ingest/av_ptr.h"
-#include "ingest/flv_packet_reader.h"
 #include "ingest/packet_sink.h"
-#include "ingest/stream_set.h"
+#include "ingest/source_output.h"
 #include "ingest/timestamp_normalizer.h"
-#include "rtmp/rtmp_chunk_reader.h"
 
 namespace venuecast::ingest {
 
-class SourceDelivery {
+class SourceDelivery final : public SourceOutput {
  public:
   explicit SourceDelivery(PacketSink& sink) : sink_(sink) {}
 
   // A session with these codecs starts (a numbered copy goes to the sink); returns it.
-  StreamSetPtr beginSession(const StreamSet& streams);
+  StreamSetPtr beginSession(const StreamSet& streams) override;
   // The session ended: the sink hears that the source is lost.
-  void endSession() { sink_.onSourceLost(); }
-  const StreamSetPtr& current() const { return current_; }
+  void endSession() override { sink_.onSourceLost(); }
+  StreamSetPtr current() const override { return current_; }
 
-  // Normalises `pkt` (timestamps in `tb`) onto the venue timeline and hands it to the sink: `pkt` is then null
-  // (taken), or unreferenced and reusable (dropped).
-  void deliver(MediaKind kind, AvPacketPtr& pkt, AVRational tb);
-  // An RTMP audio/video message of a session whose codecs FlvPacketReader supports: "" or why it cannot be read.
-  std::string deliver(FlvPacketReader& reader, rtmp::RtmpChunkReader::Message& m);
+  // Normalises `pkt` (timestamps in `tb`) onto the venue timeline and hands it to the sink.
+  void deliver(MediaKind kind, AvPacketPtr& pkt, AVRational tb) override;
+  using SourceOutput::deliver;
 
  private:
   PacketSink& sink_;
@@ -38,7 +33,6 @@ class SourceDelivery {
   StreamSetPtr current_;
   bool needHeader_[kMediaKinds] = {true, true};
   bool started_ = false;
-  int64_t aacDurationMs_ = 0;
 };
 
 }  // namespace venuecast::ingest

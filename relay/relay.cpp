@@ -18,35 +18,53 @@ Relay::Relay(boost::asio::io_context& io, const config::Config& config)
   outputOptions.dataPlane = &dataPlane_->io();
   outputOptions.scrubber = scrubber;
   std::map<std::string, std::shared_ptr<VenueHub>> byId;
-  std::map<std::string, ingest::RtmpListener::PushVenue> pushVenues;
-  for (const auto& venue : config.venues) {
-    auto hub = std::make_shared<VenueHub>(venue.id);
-    byId[venue.id] = hub;
-    hubs_.push_back(hub);
-    if (venue.push()) {
+  std::map<std::string, std::vector<ingest::RtmpListener::PushVenue>> pushVenues;
+  // One source of a venue (its primary or its backup), delivering to `out`.
+  auto addSource = [&](const std::string& venueId, const std::string& label, const std::string& url,
+                       const std::string& pushKey, ingest::SourceOutput& out) {
+    if (!pushKey.empty()) {
       ingest::PushSource::Options pushOptions;
       pushOptions.waitingDetail = "waiting for a publisher: rtmp://" + config.server.rtmpListen + "/" +
-                                  ingest::RtmpListener::kApp + ", stream key " + venue.id + "?key=****";
-      auto source = std::make_unique<ingest::PushSource>("venue " + venue.id, *hub, pushOptions);
+                                  ingest::RtmpListener::kApp + ", stream key " + venueId + "?key=****";
+      auto source = std::make_unique<ingest::PushSource>(label, out, pushOptions);
       auto* raw = source.get();
-      pushVenues[venue.id] = {venue.pushKey, raw};
+      pushVenues[venueId].push_back({pushKey, raw});
       pushSources_.push_back(std::move(source));
       supervisors_.push_back(std::make_shared<SessionSupervisor>(
-          io_, "venue " + venue.id, [raw](ingest::SessionControl& c) { return raw->runSession(c); }));
-      continue;
+          io_, label, [raw](ingest::SessionControl& c) { return raw->runSession(c); }));
+      return;
     }
     ingest::PullSource::Options sourceOptions;
-    if (venue.url.rfind("rtmp://", 0) == 0) {  // rtmps:// stays with libavformat (TLS)
-      const auto e = config::resolveRtmpEndpoint(venue.url, "");
+    if (url.rfind("rtmp://", 0) == 0) {  // rtmps:// stays with libavformat (TLS), srt:// too
+      const auto e = config::resolveRtmpEndpoint(url, "");
       sourceOptions.nativeTarget = ingest::RtmpPlayProtocol::Target{e.host, e.port, e.app, e.tcUrl, e.playpath};
     }
     sourceOptions.dataPlane = &dataPlane_->io();
     sourceOptions.scrub = [scrubber](const std::string& text) { return scrubber->scrub(text); };
-    auto source = std::make_unique<ingest::PullSource>("venue " + venue.id, venue.url, *hub, sourceOptions);
+    auto source = std::make_unique<ingest::PullSource>(label, url, out, sourceOptions);
     auto* raw = source.get();
     sources_.push_back(std::move(source));
     supervisors_.push_back(std::make_shared<SessionSupervisor>(
-        io_, "venue " + venue.id, [raw](ingest::SessionControl& c) { return raw->runSession(c); }));
+        io_, label, [raw](ingest::SessionControl& c) { return raw->runSession(c); }));
+  };
+  for (const auto& venue : config.venues) {
+    auto hub = std::make_shared<VenueHub>(venue.id);
+    byId[venue.id] = hub;
+    hubs_.push_back(hub);
+    const std::string label = "venue " + venue.id;
+    if (!venue.backup.present()) {
+      deliveries_.push_back(std::make_unique<ingest::SourceDelivery>(*hub));
+      addSource(venue.id, label, venue.url, venue.pushKey, *deliveries_.back());
+      continue;
+    }
+    using Ms = std::chrono::milliseconds;
+    const ingest::SourceSwitch::Options switchOptions{Ms(static_cast<int64_t>(venue.failoverAfterS * 1000)),
+                                                     Ms(static_cast<int64_t>(venue.failbackAfterS * 1000))};
+    switches_.push_back(std::make_unique<ingest::SourceSwitch>(label, *hub, switchOptions));
+    auto& sw = *switches_.back();
+    addSource(venue.id, label, venue.url, venue.pushKey, sw.input(ingest::SourceSwitch::kPrimary));
+    addSource(venue.id, label + " (backup)", venue.backup.url, venue.backup.pushKey,
+              sw.input(ingest::SourceSwitch::kBackup));
   }
   for (const auto& output : config.outputs) {
     auto writer = std::make_shared<OutputWriter>(output, byId.at(output.venue), outputOptions);

@@ -12,6 +12,8 @@
 #include "ingest/pull_source.h"
 #include "ingest/push_source.h"
 #include "ingest/rtmp_listener.h"
+#include "ingest/source_delivery.h"
+#include "ingest/source_switch.h"
 #include "relay/data_plane.h"
 #include "relay/output_writer.h"
 #include "relay/session_supervisor.h"
@@ -33,6 +35,9 @@ class Relay {
 
   boost::asio::io_context& io_;
   std::vector<std::shared_ptr<VenueHub>> hubs_;
+  // Where each venue's sources deliver: the venue directly, or through the switch of a venue with a backup.
+  std::vector<std::unique_ptr<ingest::SourceDelivery>> deliveries_;
+  std::vector<std::unique_ptr<ingest::SourceSwitch>> switches_;
   std::vector<std::unique_ptr<ingest::PullSource>> sources_;
   std::vector<std::unique_ptr<ingest::PushSource>> pushSources_;
   std::vector<std::shared_ptr<OutputWriter>> writers_;

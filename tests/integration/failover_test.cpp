@@ -1,0 +1,125 @@
+// Backup sources against real peers on 127.0.0.1: a venue pulled from an nginx-rtmp venue server, with its backup
+// encoder (another resolution, so the recording shows which one was on air) on the same server.
+//   Failover  the primary's encoder is killed: within failover_after + one GOP the endpoint carries the backup;
+//             the primary comes back: after failback_after it is on air again. The endpoint sees one publish
+//             throughout, and its recording decodes with `ffmpeg -xerror`, DTS strictly increasing, frames of
+//             both sources in it.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "support/child_process.h"
+#include "support/failure_dump.h"
+#include "support/ffmpeg_publisher.h"
+#include "support/ffprobe_reader.h"
+#include "support/nginx_rtmp.h"
+#include "support/poll_until.h"
+#include "support/temp_dir.h"
+#include "support/test_clip.h"
+#include "support/venuecast_process.h"
+
+namespace venuecast::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+TEST(Failover, PrimaryLostSwitchesToTheBackupAndBackOnOneEndpointPublishWithOneTimeline) {
+  const auto sd = TestClip::standard();  // primary: 640x360
+  const auto hd = TestClip::hd720();     // backup: 1280x720
+  NginxRtmp venueServer({NginxApp{"venue"}});
+  venueServer.start();
+  NginxApp recording{"live"};
+  recording.record = true;
+  NginxRtmp endpoint({recording});
+  endpoint.start();
+  auto primary = std::make_unique<FfmpegPublisher>(sd.path, venueServer.rtmpUrl("venue", "main"));
+  FfmpegPublisher backup(hd.path, venueServer.rtmpUrl("venue", "spare"));
+  ASSERT_TRUE(venueServer.waitForPublishing("venue", "main", 10s));
+  ASSERT_TRUE(venueServer.waitForPublishing("venue", "spare", 10s));
+
+  constexpr double kFailoverS = 1, kFailbackS = 3, kGopS = 2;
+  VenuecastProcess relay("venues:\n"
+                         "  - id: shanghai\n"
+                         "    url: " + venueServer.rtmpUrl("venue", "main") + "\n"
+                         "    backup:\n"
+                         "      url: " + venueServer.rtmpUrl("venue", "spare") + "\n"
+                         "    failover_after: 1\n"
+                         "    failback_after: 3\n"
+                         "outputs:\n"
+                         "  - id: sh\n"
+                         "    venue: shanghai\n"
+                         "    url: " + endpoint.rtmpUrl("live", "sh") + "\n");
+  FailureDump dump;
+  dump.add("venuecast", [&] { return relay.logText(); }).add(endpoint, "endpoint");
+  relay.start();
+  ASSERT_TRUE(relay.waitForLog(std::regex("venue shanghai: on air: primary"), 10s));
+  ASSERT_TRUE(endpoint.waitForPublishing("live", "sh", 10s));
+  std::this_thread::sleep_for(3s);
+
+  const auto killedAt = Clock::now();
+  primary.reset();  // the venue's main encoder dies
+  ASSERT_TRUE(relay.waitForLog(std::regex("venue shanghai: switched from primary to backup \\(primary"), 10s));
+  const double failover = secondsSince(killedAt);
+  std::printf("[ figures  ] failover %.2f s after the primary's encoder was killed\n", failover);
+  EXPECT_LE(failover, kFailoverS + kGopS + 1.5);
+  std::this_thread::sleep_for(3s);
+
+  const auto backAt = Clock::now();
+  primary = std::make_unique<FfmpegPublisher>(sd.path, venueServer.rtmpUrl("venue", "main"));
+  ASSERT_TRUE(relay.waitForLog(std::regex("venue shanghai: switched from backup to primary \\(primary live again"), 15s));
+  const double failback = secondsSince(backAt);
+  std::printf("[ figures  ] failback %.2f s after the primary's encoder restarted\n", failback);
+  EXPECT_GE(failback, kFailbackS);
+  EXPECT_LE(failback, kFailbackS + kGopS + 4);
+  std::this_thread::sleep_for(3s);
+
+  EXPECT_EQ(endpoint.publishCount("live", "sh"), 1) << "a switch must never drop the endpoint's publish";
+  const auto stopped = relay.terminate();
+  EXPECT_TRUE(stopped.exited && stopped.exitCode == 0);
+
+  // The recording: decodes without error, one timeline, both sources in it.
+  endpoint.stop();
+  const auto file = endpoint.recordPath("live", "sh");
+  ASSERT_TRUE(std::filesystem::exists(file)) << file;
+  const DecodeCheck decode = FfprobeReader::decodeCheck(file);
+  EXPECT_TRUE(decode.ok()) << "exit " << decode.exitCode << ": " << decode.stderrText.substr(0, 3000);
+  const FfprobeResult probe = FfprobeReader::read(file);
+  ASSERT_TRUE(probe.ok) << probe.error;
+  for (const std::string kind : {"video", "audio"}) {
+    const auto packets = probe.packetsOf(kind);
+    ASSERT_GT(packets.size(), 100u) << kind;
+    int64_t maxGap = 0;
+    for (std::size_t i = 1; i < packets.size(); ++i) {
+      ASSERT_TRUE(packets[i].dtsMs && packets[i - 1].dtsMs);
+      EXPECT_GT(*packets[i].dtsMs, *packets[i - 1].dtsMs) << kind << " packet " << i;
+      maxGap = std::max(maxGap, *packets[i].dtsMs - *packets[i - 1].dtsMs);
+    }
+    std::printf("[ figures  ] %s: %zu packets, largest DTS step %lld ms\n", kind.c_str(), packets.size(),
+                static_cast<long long>(maxGap));
+    // Across the failover: the time without the primary before the switch, plus the wait for the backup's keyframe.
+    EXPECT_LE(maxGap, static_cast<int64_t>((kFailoverS + kGopS + 1.5) * 1000)) << kind;
+  }
+  TempDir scratch("venuecast-failover");
+  ChildProcess frames({{"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "frame=width,height", "-of",
+                        "csv=p=0", file.string()},
+                       {},
+                       scratch.file("frames.csv"),
+                       scratch.file("frames.err"),
+                       {}});
+  const auto st = frames.waitExit(60s);
+  ASSERT_TRUE(st && st->ok()) << readFile(scratch.file("frames.err"));
+  std::map<std::string, int> sizes;
+  std::istringstream lines(readFile(scratch.file("frames.csv")));
+  for (std::string line; std::getline(lines, line);) ++sizes[line];
+  EXPECT_GT(sizes["640,360"], 60) << "the primary's frames";
+  EXPECT_GT(sizes["1280,720"], 30) << "the backup's frames";
+}
+
+}  // namespace
+}  // namespace venuecast::testing
