@@ -8,10 +8,21 @@ extern "C" {
 namespace venuecast::ingest {
 
 void TimestampNormalizer::rebaseOnto(int64_t referenceDts, int64_t referenceWall, int64_t sourceDts,
-                                     int64_t wallUs) {
-  // Where the timeline would be now had it kept running at wall-clock rate, never before its end.
+                                     int64_t sourcePts, int64_t wallUs) {
+  // Where the timeline would be now had it kept running at wall-clock rate, never before its end. Nor may the
+  // first packet be presented before what was already sent, plus one frame: a session cut in the middle of a GOP
+  // (a switch between two live sources) leaves frames whose pts is ahead of their dts by the B-frame delay, and a
+  // player on a constant frame rate needs the frame's slot.
   const int64_t gap = std::max<int64_t>(wallUs - referenceWall, options_.minGapUs);
-  const int64_t target = std::max(referenceDts + gap, lastEnd_);
+  const int64_t cts = std::max<int64_t>(sourcePts - sourceDts, 0);
+  int64_t target = std::max({referenceDts + gap, lastEnd_, lastVideoPtsMax_ + options_.minGapUs - cts});
+  // And on the frame grid of what was sent: the first frame is presented a whole number of frames after the
+  // last one shown (a switch between two live sources would otherwise shift the grid by a fraction of a frame).
+  if (lastVideoStep_ > 0 && seen_[static_cast<size_t>(MediaKind::Video)]) {
+    const int64_t after = target + cts - lastVideoPtsMax_;
+    const int64_t frames = std::max<int64_t>(1, (after + lastVideoStep_ - 1) / lastVideoStep_);
+    target = lastVideoPtsMax_ + frames * lastVideoStep_ - cts;
+  }
   offset_ = target - sourceDts;
   ++discontinuities_;
 }
@@ -29,13 +40,13 @@ bool TimestampNormalizer::normalize(MediaKind kind, int64_t& dts, int64_t& pts, 
       offset_ = -dts;  // the venue timeline starts at 0
       started_ = true;
     } else {
-      rebaseOnto(lastDtsAny_, lastWallAny_, dts, wallUs);
+      rebaseOnto(lastDtsAny_, lastWallAny_, dts, pts, wallUs);
     }
   } else if (seen_[k]) {
     const int64_t step = dts + offset_ - lastDts_[k];
     const int64_t wallStep = wallUs - lastWall_[k];
     if (step < -options_.maxBackwardUs || step > wallStep + options_.maxForwardSlackUs) {
-      rebaseOnto(lastDts_[k], lastWall_[k], dts, wallUs);
+      rebaseOnto(lastDts_[k], lastWall_[k], dts, pts, wallUs);
     }
   }
 
@@ -49,12 +60,14 @@ bool TimestampNormalizer::normalize(MediaKind kind, int64_t& dts, int64_t& pts, 
   dts = outDts;
   pts = outPts;
 
+  if (kind == MediaKind::Video && seen_[k] && outDts > lastDts_[k]) lastVideoStep_ = outDts - lastDts_[k];
   seen_[k] = true;
   lastDts_[k] = outDts;
   lastWall_[k] = wallUs;
   lastDtsAny_ = std::max(lastDtsAny_, outDts);
   lastWallAny_ = wallUs;
   lastEnd_ = std::max(lastEnd_, outDts + std::max<int64_t>(durationUs, 0));
+  if (kind == MediaKind::Video) lastVideoPtsMax_ = std::max(lastVideoPtsMax_, outPts);
   return true;
 }
 

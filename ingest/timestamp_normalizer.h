@@ -32,7 +32,7 @@ class TimestampNormalizer {
   int64_t discontinuities() const { return discontinuities_; }
 
  private:
-  void rebaseOnto(int64_t referenceDts, int64_t referenceWall, int64_t sourceDts, int64_t wallUs);
+  void rebaseOnto(int64_t referenceDts, int64_t referenceWall, int64_t sourceDts, int64_t sourcePts, int64_t wallUs);
 
   Options options_{};
   bool started_ = false;
@@ -43,6 +43,8 @@ class TimestampNormalizer {
   std::array<bool, kMediaKinds> seen_{};
   int64_t lastEnd_ = 0;     // max(out dts + duration) over all streams
   int64_t lastDtsAny_ = 0;  // latest out dts over all streams
+  int64_t lastVideoPtsMax_ = 0;  // latest video pts sent
+  int64_t lastVideoStep_ = 0;  // the last video dts step: about a frame
   int64_t lastWallAny_ = 0;
   int64_t discontinuities_ = 0;
 };

@@ -686,22 +686,10 @@ TEST(RelayCodecChange, NewResolutionGoesInBandOnTheSameOutputAndDecodes) {
   figures("codec change: ffmpeg -xerror on the recording: exit " + std::to_string(decode.exitCode) + ", " +
           std::to_string(decode.stderrText.size()) + " bytes on stderr");
   EXPECT_TRUE(decode.ok()) << "exit " << decode.exitCode << ": " << decode.stderrText.substr(0, 3000);
-  TempDir scratch("venuecast-codecchange");
-  ChildProcess frames({{"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "frame=width,height",
-                        "-of", "csv=p=0", file.string()},
-                       {},
-                       scratch.file("frames.csv"),
-                       scratch.file("frames.err"),
-                       {}});
-  const auto st = frames.waitExit(60s);
-  ASSERT_TRUE(st && st->ok()) << readFile(scratch.file("frames.err"));
-  std::map<std::string, int> sizes;
-  std::istringstream lines(readFile(scratch.file("frames.csv")));
-  for (std::string line; std::getline(lines, line);) {
-    // "width,height" (a frame with side data may carry a trailing field)
-    const auto second = line.find(',', line.find(',') + 1);
-    if (!line.empty()) ++sizes[line.substr(0, second)];
-  }
+  std::string error;
+  auto decoded = FfprobeReader::frameSizes(file, error);
+  ASSERT_TRUE(decoded) << error;
+  auto& sizes = *decoded;
   std::string summary;
   for (const auto& [size, n] : sizes) summary += size + ": " + std::to_string(n) + " frames; ";
   figures("codec change: recording decodes to " + summary);

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sstream>
+
 #include "support/child_process.h"
 #include "support/temp_dir.h"
 
@@ -122,6 +124,29 @@ DecodeCheck FfprobeReader::decodeCheck(const std::filesystem::path& file, std::c
   check.exitCode = status->exited ? status->exitCode : 128 + status->termSignal;
   check.stderrText = readFile(tmp.file("err.txt"));
   return check;
+}
+
+std::optional<std::map<std::string, int>> FfprobeReader::frameSizes(const std::filesystem::path& file,
+                                                                    std::string& error,
+                                                                    std::chrono::milliseconds timeout) {
+  TempDir tmp("venuecast-frames");
+  ChildProcess proc({{"ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "frame=width,height", "-of",
+                      "csv=p=0", file.string()},
+                     {}, tmp.file("frames.csv"), tmp.file("frames.err"), {}});
+  const auto status = proc.waitExit(timeout);
+  if (!status || !status->ok()) {
+    if (!status) proc.terminate();
+    error = readFile(tmp.file("frames.err"));
+    return std::nullopt;
+  }
+  std::map<std::string, int> sizes;
+  std::istringstream lines(readFile(tmp.file("frames.csv")));
+  for (std::string line; std::getline(lines, line);) {
+    // "width,height" (a frame with side data may carry a trailing field)
+    const auto second = line.find(',', line.find(',') + 1);
+    if (!line.empty()) ++sizes[line.substr(0, second)];
+  }
+  return sizes;
 }
 
 }  // namespace venuecast::testing

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,6 +57,10 @@ class FfprobeReader {
   // ffmpeg -v error -xerror -i FILE -f null -
   static DecodeCheck decodeCheck(const std::filesystem::path& file,
                                  std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  // Decoded video frames by size, "width,height" -> count (ffprobe -show_entries frame=width,height); nullopt
+  // with `error` set if ffprobe failed.
+  static std::optional<std::map<std::string, int>> frameSizes(const std::filesystem::path& file, std::string& error,
+                                                              std::chrono::milliseconds timeout = std::chrono::seconds(60));
 };
 
 }  // namespace venuecast::testing

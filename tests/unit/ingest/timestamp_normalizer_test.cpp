@@ -65,6 +65,23 @@ TEST(TimestampNormalizer, ReconnectWithoutGapStillMovesForward) {
   EXPECT_GT(f.push(MediaKind::Video, 100'000), last);
 }
 
+// A switch between two live sources cuts the old one mid-GOP: its last P-frame is presented after the frames
+// sent so far (pts ahead of dts by the B-frame delay). The new session's keyframe must be presented after it, or
+// a decoder outputs frames out of order.
+TEST(TimestampNormalizer, ANewSessionIsPresentedAfterEverythingAlreadySent) {
+  Feed f;
+  f.push(MediaKind::Video, 1000, 1066);           // I
+  f.wall += 33 * kMs;
+  f.push(MediaKind::Video, 1033, 1166);           // P, shown 4 frames later
+  const int64_t shownLast = f.lastPts;
+  f.wall += 33 * kMs;
+  f.push(MediaKind::Video, 1066, 1100);           // B
+  f.n.newSession();                               // the other source, at its keyframe, no time lost
+  f.push(MediaKind::Video, 70'000, 70'066);
+  EXPECT_GE(f.lastPts, shownLast + 33 * kMs) << "one frame after the last one shown";
+  EXPECT_LE(f.lastPts, shownLast + 100 * kMs);
+}
+
 TEST(TimestampNormalizer, InBandBackwardJumpIsRebased) {
   Feed f;
   int64_t last = 0;
