@@ -44,7 +44,9 @@ class TimestampNormalizer {
   int64_t lastEnd_ = 0;     // max(out dts + duration) over all streams
   int64_t lastDtsAny_ = 0;  // latest out dts over all streams
   int64_t lastVideoPtsMax_ = 0;  // latest video pts sent
-  int64_t lastVideoStep_ = 0;  // the last video dts step: about a frame
+  static constexpr int64_t kGridFrames = 32;
+  std::array<int64_t, kGridFrames> recentVideoDts_{};  // the frame grid of the current session
+  int64_t videoFrames_ = 0;
   int64_t lastWallAny_ = 0;
   int64_t discontinuities_ = 0;
 };
