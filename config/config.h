@@ -19,8 +19,10 @@ struct VenueConfig {
   int line = 0;      // where the entry starts in the file, for later messages
   std::string pushKey;  // push venue: the secret its encoder sends as "<id>?key=<pushKey>"; ${VAR}-expanded
   BackupSourceConfig backup;
-  double failoverAfterS = 2;   // primary silent this long, backup live: switch to the backup
+  double failoverAfterS = 2;   // primary silent this long: switch to the backup (or to the standby slate)
   double failbackAfterS = 10;  // primary live again this long: switch back
+  bool standby = true;          // nothing live for failover_after: the outputs carry a standby slate
+  std::string slateFile;        // the operator's slate clip (resolved against the config file); empty: rendered
 
   bool push() const { return !pushKey.empty(); }
 };

@@ -10,7 +10,7 @@ namespace {
 const std::vector<std::string> kTopKeys = {"server", "venues", "outputs"};
 const std::vector<std::string> kServerFields = {"rtmp_listen"};
 const std::vector<std::string> kVenueFields = {"id", "name", "url", "push_key", "backup", "failover_after",
-                                               "failback_after"};
+                                               "failback_after", "slate"};
 const std::vector<std::string> kBackupFields = {"url", "push_key"};
 const std::vector<std::string> kOutputFields = {"id", "venue", "url", "key", "tls_verify", "ca_file"};
 
@@ -216,6 +216,13 @@ void ConfigReader::readVenue(const YAML::Node& node, const std::string& path) {
             "required field is missing (or push_key: for a venue whose encoder publishes to venuecast)");
     }
     venue.name = readString(*fields, "name", path).value_or(venue.id);
+    if (const auto slate = readString(*fields, "slate", path)) {
+      if (*slate == "off" || *slate == "false") {
+        venue.standby = false;
+      } else {
+        venue.slateFile = resolvePath(*slate);
+      }
+    }
   }
   result_.config.venues.push_back(std::move(venue));
 }
@@ -234,7 +241,7 @@ void ConfigReader::readOutput(const YAML::Node& node, const std::string& path) {
   result_.config.outputs.push_back(std::move(output));
 }
 
-// A relative ca_file is relative to the config file, not to wherever venuecast was started.
+// A relative ca_file or slate is relative to the config file, not to wherever venuecast was started.
 std::string ConfigReader::resolvePath(const std::string& path) const {
   if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
   const auto dir = std::filesystem::path(fileName_).parent_path();

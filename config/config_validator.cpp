@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "config/push_target.h"
 #include "config/redaction.h"
@@ -121,9 +122,21 @@ void ConfigValidator::checkVenue(std::size_t index) {
     // The listener tells the venue's two encoders apart by their key.
     if (venue.backup.pushKey == venue.pushKey) error(backup + ".push_key", "the backup's push_key must differ from the primary's");
   }
-  if ((has(path + ".failover_after") || has(path + ".failback_after")) && !venue.backup.present()) {
-    error(has(path + ".failover_after") ? path + ".failover_after" : path + ".failback_after",
-          "failover_after and failback_after apply to a venue with a backup");
+  if (has(path + ".failback_after") && !venue.backup.present()) {
+    error(path + ".failback_after", "failback_after applies to a venue with a backup");
+  }
+  if (has(path + ".failover_after") && !venue.backup.present() && !venue.standby) {
+    error(path + ".failover_after", "failover_after applies to a venue with a backup or a standby slate");
+  }
+  if (has(path + ".slate") && venue.standby) {
+    std::error_code ec;
+    if (venue.slateFile.empty()) {
+      error(path + ".slate", "slate is empty (leave it out for the rendered card, or off for none)");
+    } else if (!std::filesystem::is_regular_file(venue.slateFile, ec)) {
+      error(path + ".slate", "slate file '" + venue.slateFile + "' does not exist (or is not a file); use off for no slate");
+    } else if (access(venue.slateFile.c_str(), R_OK) != 0) {
+      error(path + ".slate", "cannot read slate file '" + venue.slateFile + "': " + std::strerror(errno));
+    }
   }
 }
 

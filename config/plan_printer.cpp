@@ -59,6 +59,12 @@ std::string describePlan(const Config& config) {
           << " (after " << venue.failoverAfterS << " s without the primary; back after " << venue.failbackAfterS
           << " s of it)\n";
     }
+    if (!venue.standby) {
+      out << "  no standby slate (outputs pause while nothing is live)\n";
+    } else {
+      out << "  standby slate " << (venue.slateFile.empty() ? std::string("(rendered card)") : venue.slateFile)
+          << " after " << venue.failoverAfterS << " s with nothing live\n";
+    }
     bool any = false;
     for (const auto& output : config.outputs) {
       if (output.venue != venue.id) continue;

@@ -2,6 +2,7 @@
 // RAII owners for every libav object venuecast touches. No raw av_*_free outside this file.
 extern "C" {
 #include <libavcodec/avcodec.h>
+#include <libavfilter/avfilter.h>
 #include <libavformat/avformat.h>
 #include <libavutil/dict.h>
 }
@@ -19,6 +20,21 @@ struct AvCodecParametersDeleter {
   void operator()(AVCodecParameters* p) const { avcodec_parameters_free(&p); }
 };
 using AvCodecParametersPtr = std::unique_ptr<AVCodecParameters, AvCodecParametersDeleter>;
+
+struct AvCodecContextDeleter {
+  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
+};
+using AvCodecContextPtr = std::unique_ptr<AVCodecContext, AvCodecContextDeleter>;
+
+struct AvFrameDeleter {
+  void operator()(AVFrame* f) const { av_frame_free(&f); }
+};
+using AvFramePtr = std::unique_ptr<AVFrame, AvFrameDeleter>;
+
+struct AvFilterGraphDeleter {
+  void operator()(AVFilterGraph* g) const { avfilter_graph_free(&g); }
+};
+using AvFilterGraphPtr = std::unique_ptr<AVFilterGraph, AvFilterGraphDeleter>;
 
 struct AvInputContextDeleter {
   void operator()(AVFormatContext* c) const { avformat_close_input(&c); }

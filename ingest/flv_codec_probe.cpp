@@ -10,9 +10,6 @@ namespace {
 constexpr uint8_t kAudio = 8, kVideo = 9;
 constexpr uint8_t kCodecAvc = 7, kSoundAac = 10;
 
-struct CodecContextDeleter {
-  void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
 struct ParserDeleter {
   void operator()(AVCodecParserContext* p) const { av_parser_close(p); }
 };
@@ -56,7 +53,7 @@ void FlvCodecProbe::video(const std::vector<uint8_t>& p) {
   }
   if (p[1] != 1 || (p[0] >> 4) != 1 || avcc_.empty()) return;  // wait for a keyframe after the header
 
-  std::unique_ptr<AVCodecContext, CodecContextDeleter> ctx(avcodec_alloc_context3(nullptr));
+  AvCodecContextPtr ctx(avcodec_alloc_context3(nullptr));
   std::unique_ptr<AVCodecParserContext, ParserDeleter> parser(av_parser_init(AV_CODEC_ID_H264));
   if (!ctx || !parser || !setExtradata(ctx.get(), avcc_.data(), avcc_.size())) return;
   ctx->codec_type = AVMEDIA_TYPE_VIDEO;

@@ -1,9 +1,12 @@
 #include "ingest/source_delivery.h"
 
+#include "ingest/h264_parameter_sets.h"
+
 extern "C" {
 #include <libavutil/mathematics.h>
 }
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -58,6 +61,25 @@ void attachExtradata(AVPacket* pkt, const AVCodecParameters* par) {
 
 }  // namespace
 
+void SourceDelivery::inBandParameterSets(AvPacketPtr& pkt) {
+  const AVCodecParameters* par = current_->video.get();
+  if (!par || par->codec_id != AV_CODEC_ID_H264 || par->extradata_size <= 0) return;
+  const std::span<const uint8_t> extradata(par->extradata, static_cast<size_t>(par->extradata_size));
+  const bool changed = !sentVideoExtradata_.empty() &&
+                       !std::equal(extradata.begin(), extradata.end(), sentVideoExtradata_.begin(), sentVideoExtradata_.end());
+  sentVideoExtradata_.assign(extradata.begin(), extradata.end());
+  if (!changed) return;
+  const auto sets = h264ParameterSets(extradata, h264PayloadIsAnnexB({pkt->data, static_cast<size_t>(pkt->size)}));
+  if (sets.empty()) return;
+  // One copy of one keyframe per switch, before the packet is shared.
+  AvPacketPtr out = makePacket();
+  if (av_new_packet(out.get(), static_cast<int>(sets.size()) + pkt->size) < 0) return;
+  std::memcpy(out->data, sets.data(), sets.size());
+  std::memcpy(out->data + sets.size(), pkt->data, static_cast<size_t>(pkt->size));
+  if (av_packet_copy_props(out.get(), pkt.get()) < 0) return;
+  pkt = std::move(out);
+}
+
 StreamSetPtr SourceDelivery::beginSession(const StreamSet& streams) {
   current_ = copyStreams(streams, ++generation_);
   needHeader_[0] = needHeader_[1] = true;
@@ -82,6 +104,7 @@ void SourceDelivery::deliver(MediaKind kind, AvPacketPtr& pkt, AVRational tb) {
   }
   started_ = true;
   if (needHeader_[static_cast<int>(kind)]) {
+    if (kind == MediaKind::Video) inBandParameterSets(pkt);
     attachExtradata(pkt.get(), current_->get(kind));
     needHeader_[static_cast<int>(kind)] = false;
   }

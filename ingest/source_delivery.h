@@ -5,6 +5,7 @@
 // the sink. One per venue, used by one session at a time; the timeline continues across sessions.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ingest/packet_sink.h"
 #include "ingest/source_output.h"
@@ -27,12 +28,16 @@ class SourceDelivery final : public SourceOutput {
   using SourceOutput::deliver;
 
  private:
+  // At a session's first keyframe: the session's SPS/PPS in-band too, when they differ from the last session's.
+  void inBandParameterSets(AvPacketPtr& pkt);
+
   PacketSink& sink_;
   TimestampNormalizer normalizer_;
   uint64_t generation_ = 0;
   StreamSetPtr current_;
   bool needHeader_[kMediaKinds] = {true, true};
   bool started_ = false;
+  std::vector<uint8_t> sentVideoExtradata_;  // the H.264 extradata of the last session that sent video
 };
 
 }  // namespace venuecast::ingest

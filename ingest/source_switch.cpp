@@ -2,24 +2,37 @@
 
 #include <spdlog/spdlog.h>
 
+extern "C" {
+#include <libavutil/mathematics.h>
+}
+
 namespace venuecast::ingest {
 
-using Clock = std::chrono::steady_clock;
-
 namespace {
-std::string seconds(Clock::duration d) {
+std::string seconds(SourceSwitch::Clock::duration d) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f s", std::chrono::duration<double>(d).count());
   return buf;
 }
+// Nothing live for this long: time to have the slate ready, so that it can go on air at failover_after.
+constexpr std::chrono::milliseconds kPrepareAfter{250};
 }  // namespace
 
 SourceSwitch::SourceSwitch(std::string label, PacketSink& sink, Options options)
     : label_(std::move(label)), options_(options), out_(sink), created_(Clock::now()) {
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < 3; ++i) {
     inputs_[i].owner = this;
     inputs_[i].which = static_cast<Which>(i);
   }
+}
+
+const char* SourceSwitch::name(Which w) {
+  switch (w) {
+    case kPrimary: return "primary";
+    case kBackup: return "backup";
+    case kSlate: return "standby slate";
+  }
+  return "?";
 }
 
 bool SourceSwitch::delivering(const Input& in, Clock::time_point now) const {
@@ -44,12 +57,29 @@ void SourceSwitch::evaluate(Clock::time_point now) {
       want = kPrimary;
       why = "backup lost";
     }
+  } else if (active_ == kSlate) {
+    // Anything live beats the slate, at once.
+    if (primaryUp) {
+      want = kPrimary;
+      why = "primary live again";
+    } else if (backupUp) {
+      want = kBackup;
+      why = "backup live";
+    }
   } else if (primaryUp) {
     want = kPrimary;
     why = "primary live";
   } else if (backupUp && primaryGone) {
     want = kBackup;
     why = std::string(primary.inSession ? "primary sent nothing for " : "primary lost for ") + seconds(primarySilent);
+  }
+  // Nothing live on air for failoverAfter: the standby slate (once the venue has been live, so its format is known).
+  if (options_.standby && liveStreams_ && want != kSlate) {
+    const bool live = (want == kPrimary && primaryUp) || (want == kBackup && backupUp);
+    if (!live && now - lastLive_ >= options_.failoverAfter) {
+      want = kSlate;
+      why = "nothing live for " + seconds(now - lastLive_);
+    }
   }
   if (want == active_) {
     target_ = -1;
@@ -59,6 +89,38 @@ void SourceSwitch::evaluate(Clock::time_point now) {
     target_ = want;
     why_ = why;
   }
+}
+
+void SourceSwitch::goOnAir(Input& in) {
+  const int from = active_ >= 0 ? active_ : lastActive_;
+  if (active_ >= 0) out_.endSession();
+  out_.beginSession(*in.streams);
+  active_ = lastActive_ = in.which;
+  target_ = -1;
+  if (in.which != kSlate) {
+    liveStreams_ = in.streams;
+    liveFrames_.reset();
+  }
+  if (from >= 0 && from != in.which) {
+    spdlog::info("{}: switched from {} to {} ({})", label_, name(Which(from)), name(in.which), why_);
+  } else if (from < 0) {
+    spdlog::info("{}: on air: {} ({})", label_, name(in.which), why_);
+  }
+}
+
+SourceSwitch::Standby SourceSwitch::standby(Clock::time_point now) {
+  std::lock_guard lock(mu_);
+  evaluate(now);
+  Standby s;
+  s.streams = liveStreams_;
+  if (!options_.standby || !liveStreams_) return s;
+  s.play = target_ == kSlate || active_ == kSlate;
+  const bool liveOnAir = active_ >= 0 && active_ != kSlate && delivering(inputs_[active_], now);
+  s.prepare = s.play || (!liveOnAir && now - lastLive_ >= kPrepareAfter);
+  s.due = lastLive_ + options_.failoverAfter;
+  if (const double f = liveFrames_.frameUs(); f > 0) liveFrameUs_ = f;
+  s.format = SlateFormat::of(*liveStreams_, liveFrameUs_);
+  return s;
 }
 
 StreamSetPtr SourceSwitch::Input::beginSession(const StreamSet& s) {
@@ -77,15 +139,19 @@ void SourceSwitch::Input::endSession() {
   std::lock_guard lock(owner->mu_);
   inSession = false;
   if (owner->active_ == which) {
-    // The venue's session ends with it; the other source, if live, takes over at its next keyframe.
+    // The venue's session ends with it; another source, if live, takes over at its next keyframe.
     owner->out_.endSession();
     owner->lastActive_ = which;
     owner->active_ = -1;
     owner->target_ = -1;
-    spdlog::info("{}: the {} source on air was lost{}", owner->label_, name(which),
-                 owner->inputs_[1 - which].inSession
-                     ? "; the " + std::string(name(Which(1 - which))) + " takes over at its next keyframe"
-                     : "");
+    // The source's own log says it was lost; the switch only says what happens next when it is not the slate
+    // (which has its own line when it goes on air).
+    if (which == kSlate) return;
+    const Which other = Which(1 - which);
+    if (owner->inputs_[other].inSession) {
+      spdlog::info("{}: the {} source on air was lost; the {} takes over at its next keyframe", owner->label_,
+                   name(which), name(other));
+    }
   }
 }
 
@@ -102,28 +168,24 @@ void SourceSwitch::Input::deliver(MediaKind kind, AvPacketPtr& pkt, AVRational t
   std::size_t sideSize = 0;
   if (const uint8_t* side = av_packet_get_side_data(pkt.get(), AV_PKT_DATA_NEW_EXTRADATA, &sideSize)) {
     streams = withExtradata(*streams, kind, side, sideSize, ++owner->generation_);
+    if (owner->active_ == which && which != kSlate) owner->liveStreams_ = streams;
   }
   owner->evaluate(now);
   if (owner->target_ == which) {
     const bool key = kind == MediaKind::Video ? (pkt->flags & AV_PKT_FLAG_KEY) != 0 : !streams->video;
-    if (key) {
-      const int from = owner->active_ >= 0 ? owner->active_ : owner->lastActive_;
-      if (owner->active_ >= 0) owner->out_.endSession();
-      owner->out_.beginSession(*streams);
-      owner->active_ = owner->lastActive_ = which;
-      owner->target_ = -1;
-      if (from >= 0 && from != which) {
-        spdlog::info("{}: switched from {} to {} ({})", owner->label_, name(Which(from)), name(which), owner->why_);
-      } else if (from < 0) {
-        spdlog::info("{}: on air: {} ({})", owner->label_, name(which), owner->why_);
-      }
+    if (key) owner->goOnAir(*this);
+  }
+  if (owner->active_ != which) {
+    av_packet_unref(pkt.get());
+    return;
+  }
+  if (which != kSlate) {
+    owner->lastLive_ = now;
+    if (kind == MediaKind::Video && pkt->dts != AV_NOPTS_VALUE) {
+      owner->liveFrames_.add(av_rescale_q(pkt->dts, tb, AV_TIME_BASE_Q));
     }
   }
-  if (owner->active_ == which) {
-    owner->out_.deliver(kind, pkt, tb);
-  } else {
-    av_packet_unref(pkt.get());
-  }
+  owner->out_.deliver(kind, pkt, tb);
 }
 
 }  // namespace venuecast::ingest

@@ -19,20 +19,13 @@ void TimestampNormalizer::rebaseOnto(int64_t referenceDts, int64_t referenceWall
   int64_t target = std::max({referenceDts + gap, lastEnd_, lastVideoPtsMax_ + options_.minGapUs - cts});
   // And on the frame grid of what was sent: the first frame is presented a whole number of frames after the
   // last one shown (a switch between two live sources would otherwise shift the grid by a fraction of a frame).
-  // The frame duration is averaged over the last frames: FLV's millisecond timestamps step 33 or 34 ms at 30 fps,
-  // and a one-step estimate would drift off the grid by a third of a frame over a one-second outage.
-  if (videoFrames_ >= 2) {
-    const int64_t n = std::min<int64_t>(videoFrames_, kGridFrames);
-    const int64_t newest = recentVideoDts_[(videoFrames_ - 1) % kGridFrames];
-    const int64_t oldest = recentVideoDts_[(videoFrames_ - n) % kGridFrames];
-    const double frame = static_cast<double>(newest - oldest) / static_cast<double>(n - 1);
-    if (frame >= 1'000) {
-      const double after = static_cast<double>(target + cts - lastVideoPtsMax_);
-      const double frames = std::max(1.0, std::ceil(after / frame));
-      target = lastVideoPtsMax_ + static_cast<int64_t>(std::llround(frames * frame)) - cts;
-    }
+  // (A one-step frame duration would drift off the grid by a third of a frame over a one-second outage.)
+  if (const double frame = videoFrames_.frameUs(); frame >= 1'000) {
+    const double after = static_cast<double>(target + cts - lastVideoPtsMax_);
+    const double frames = std::max(1.0, std::ceil(after / frame));
+    target = lastVideoPtsMax_ + static_cast<int64_t>(std::llround(frames * frame)) - cts;
   }
-  videoFrames_ = 0;  // the new session's frames are measured afresh
+  videoFrames_.reset();  // the new session's frames are measured afresh
   offset_ = target - sourceDts;
   ++discontinuities_;
 }
@@ -70,7 +63,7 @@ bool TimestampNormalizer::normalize(MediaKind kind, int64_t& dts, int64_t& pts, 
   dts = outDts;
   pts = outPts;
 
-  if (kind == MediaKind::Video) recentVideoDts_[videoFrames_++ % kGridFrames] = outDts;
+  if (kind == MediaKind::Video) videoFrames_.add(outDts);
   seen_[k] = true;
   lastDts_[k] = outDts;
   lastWall_[k] = wallUs;

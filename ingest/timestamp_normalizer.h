@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 
+#include "ingest/frame_rate_meter.h"
 #include "ingest/stream_set.h"
 
 namespace venuecast::ingest {
@@ -44,9 +45,7 @@ class TimestampNormalizer {
   int64_t lastEnd_ = 0;     // max(out dts + duration) over all streams
   int64_t lastDtsAny_ = 0;  // latest out dts over all streams
   int64_t lastVideoPtsMax_ = 0;  // latest video pts sent
-  static constexpr int64_t kGridFrames = 32;
-  std::array<int64_t, kGridFrames> recentVideoDts_{};  // the frame grid of the current session
-  int64_t videoFrames_ = 0;
+  FrameRateMeter videoFrames_;  // the frame grid of the current session
   int64_t lastWallAny_ = 0;
   int64_t discontinuities_ = 0;
 };

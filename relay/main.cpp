@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -85,7 +86,14 @@ int run(const venuecast::config::Config& config) {
   std::signal(SIGPIPE, SIG_IGN);  // libav uses MSG_NOSIGNAL; this is the belt to its braces
 
   boost::asio::io_context io;
-  venuecast::relay::Relay relay(io, config);
+  std::unique_ptr<venuecast::relay::Relay> owned;
+  try {
+    owned = std::make_unique<venuecast::relay::Relay>(io, config);
+  } catch (const std::runtime_error& e) {
+    spdlog::error("{}", scrubber->scrub(e.what()));
+    return 1;
+  }
+  auto& relay = *owned;
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;

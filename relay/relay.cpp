@@ -7,6 +7,7 @@
 
 #include "config/config_secrets.h"
 #include "config/push_target.h"
+#include "ingest/slate_file.h"
 
 namespace venuecast::relay {
 
@@ -52,19 +53,35 @@ Relay::Relay(boost::asio::io_context& io, const config::Config& config)
     byId[venue.id] = hub;
     hubs_.push_back(hub);
     const std::string label = "venue " + venue.id;
-    if (!venue.backup.present()) {
+    if (!venue.backup.present() && !venue.standby) {
       deliveries_.push_back(std::make_unique<ingest::SourceDelivery>(*hub));
       addSource(venue.id, label, venue.url, venue.pushKey, *deliveries_.back());
       continue;
     }
     using Ms = std::chrono::milliseconds;
-    const ingest::SourceSwitch::Options switchOptions{Ms(static_cast<int64_t>(venue.failoverAfterS * 1000)),
-                                                     Ms(static_cast<int64_t>(venue.failbackAfterS * 1000))};
+    ingest::SourceSwitch::Options switchOptions;
+    switchOptions.failoverAfter = Ms(static_cast<int64_t>(venue.failoverAfterS * 1000));
+    switchOptions.failbackAfter = Ms(static_cast<int64_t>(venue.failbackAfterS * 1000));
+    switchOptions.standby = venue.standby;
     switches_.push_back(std::make_unique<ingest::SourceSwitch>(label, *hub, switchOptions));
     auto& sw = *switches_.back();
     addSource(venue.id, label, venue.url, venue.pushKey, sw.input(ingest::SourceSwitch::kPrimary));
-    addSource(venue.id, label + " (backup)", venue.backup.url, venue.backup.pushKey,
-              sw.input(ingest::SourceSwitch::kBackup));
+    if (venue.backup.present()) {
+      addSource(venue.id, label + " (backup)", venue.backup.url, venue.backup.pushKey,
+                sw.input(ingest::SourceSwitch::kBackup));
+    }
+    if (venue.standby) {
+      ingest::StandbySlate::Options slate;
+      slate.title = venue.name.empty() ? venue.id : venue.name;
+      if (!venue.slateFile.empty()) {
+        try {
+          slate.file = ingest::loadSlateFile(venue.slateFile);
+        } catch (const std::runtime_error& e) {
+          throw std::runtime_error(label + ": " + e.what());
+        }
+      }
+      slates_.push_back(std::make_unique<ingest::StandbySlate>(label, sw, std::move(slate)));
+    }
   }
   for (const auto& output : config.outputs) {
     auto writer = std::make_shared<OutputWriter>(output, byId.at(output.venue), outputOptions);
@@ -90,6 +107,7 @@ Relay::~Relay() {
 void Relay::start() {
   if (listener_) listener_->start();
   for (auto& s : supervisors_) s->start();
+  for (auto& s : slates_) s->start();
   scheduleDropReport();
 }
 
@@ -100,6 +118,7 @@ void Relay::requestStop() {
 
 void Relay::join() {
   if (listener_) listener_->stop();
+  for (auto& s : slates_) s->stop();
   for (auto& s : supervisors_) s->join();
 }
 

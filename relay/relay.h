@@ -14,6 +14,7 @@
 #include "ingest/rtmp_listener.h"
 #include "ingest/source_delivery.h"
 #include "ingest/source_switch.h"
+#include "ingest/standby_slate.h"
 #include "relay/data_plane.h"
 #include "relay/output_writer.h"
 #include "relay/session_supervisor.h"
@@ -23,6 +24,7 @@ namespace venuecast::relay {
 
 class Relay {
  public:
+  // Throws std::runtime_error when a venue's slate file cannot be used.
   Relay(boost::asio::io_context& io, const config::Config& config);
   ~Relay();
 
@@ -35,9 +37,11 @@ class Relay {
 
   boost::asio::io_context& io_;
   std::vector<std::shared_ptr<VenueHub>> hubs_;
-  // Where each venue's sources deliver: the venue directly, or through the switch of a venue with a backup.
+  // Where each venue's sources deliver: through the venue's switch (backup, standby slate), or, with neither, to
+  // the venue directly.
   std::vector<std::unique_ptr<ingest::SourceDelivery>> deliveries_;
   std::vector<std::unique_ptr<ingest::SourceSwitch>> switches_;
+  std::vector<std::unique_ptr<ingest::StandbySlate>> slates_;  // stopped in join(), before the switches go
   std::vector<std::unique_ptr<ingest::PullSource>> sources_;
   std::vector<std::unique_ptr<ingest::PushSource>> pushSources_;
   std::vector<std::shared_ptr<OutputWriter>> writers_;

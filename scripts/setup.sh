@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake pkg-config
-  libavformat-dev libavcodec-dev libavutil-dev
+  libavformat-dev libavcodec-dev libavutil-dev libavfilter-dev
   libboost-dev libspdlog-dev libyaml-cpp-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   ffmpeg nginx-light libnginx-mod-rtmp

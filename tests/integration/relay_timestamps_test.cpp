@@ -96,9 +96,10 @@ class Rig {
     atSource_->start();
   }
 
-  void startRelay() {
+  // `venueYaml`: more fields of the venue ("    slate: off\n").
+  void startRelay(std::string venueYaml = "") {
     VenuecastConfig c;
-    c.venues = {{kVenue, venueUrl()}};
+    c.venues = {{kVenue, venueUrl(), std::nullopt, std::move(venueYaml)}};
     c.outputs = {{kOutput, kVenue, endpoint_.rtmpUrl(endpointApp_), std::string(kVenue)}};
     relay_ = std::make_unique<VenuecastProcess>(c);
     relay_->start();
@@ -266,15 +267,19 @@ TEST(TimelineChecksTest, RejectsATeeLikeClampThatKeepsDtsIncreasing) {
 // ---------------------------------------------------------------------------------------------------------------
 // (a) The venue's publisher dies and a new one starts from 0 after an outage.
 //   ReaderSeesEof: venue app with idle_streams off + publish_notify: the relay's reader gets EOF, reconnects with
-//     backoff and its new session starts again at dts 0. Outage 5 s.
+//     backoff and its new session starts again at dts 0. Outage 5 s, standby slate off: the output pauses.
 //   InBand: nginx defaults (idle_streams on) without publish_notify: the relay's reader stays connected and sees
 //     the new session in-band as a jump back to ~0 (with NEW_EXTRADATA). Outage 1.5 s (+ ffmpeg's start-up): the
 //     relay's 4 s no-data watchdog would otherwise turn it into a reconnect (this test checks that it did not).
+//   StandbySlate: as ReaderSeesEof with the standby slate on (failover_after 1 s): the output carries the slate,
+//     rendered at the venue's size, through the outage, and the venue comes back at its first keyframe, on one
+//     timeline at the live edge with A/V in sync.
 // Observed here: see the [ figures ] lines.
 struct OutageCase {
   const char* name;
   bool readerSeesEof;
   std::chrono::milliseconds outage;
+  bool slate = false;
 };
 
 void PrintTo(const OutageCase& c, std::ostream* os) { *os << c.name; }
@@ -291,14 +296,16 @@ TEST_P(RelayTimestampsOutage, OutputKeepsOneTimelineAtLiveEdgeAcrossPublisherRes
   } else {
     venueApp.publishNotify = false;  // idle_streams stays at nginx's default (on)
   }
-  Rig rig(venueApp);
+  NginxApp endpointApp{"forum"};
+  endpointApp.record = c.slate;
+  Rig rig(venueApp, endpointApp);
   auto pub = std::make_unique<FfmpegPublisher>(clip.path, rig.venueUrl());
   std::string pubLogs;
   FailureDump pubDump;  // declared after what it reads
   pubDump.add("ffmpeg publishers", [&] { return pubLogs + (pub ? pub->logText() : std::string()); });
   ASSERT_TRUE(rig.source().waitForPublishing("venue", kVenue, 10s));
   rig.startProbes();
-  rig.startRelay();
+  rig.startRelay(c.slate ? "    name: \"Shanghai 上海\"\n    failover_after: 1\n" : "    slate: off\n");
   ASSERT_TRUE(rig.waitLive(20s));
   const int64_t liveUs = rig.atEndpoint().packets().front().arrivalUs;
 
@@ -342,9 +349,25 @@ TEST_P(RelayTimestampsOutage, OutputKeepsOneTimelineAtLiveEdgeAcrossPublisherRes
   figures(std::string(c.name) + ": video dts - wall clock: before " + std::to_string(leadPre) + " ms, after " +
           std::to_string(leadPost) + " ms (shift " + std::to_string(leadPost - leadPre) + " ms)");
   EXPECT_LT(std::llabs(leadPost - leadPre), 1000) << "output DTS no longer tracks the wall clock after the outage";
-  EXPECT_GE(whole.videoSteps.maxStepMs, c.outage.count() - 1000) << "the DTS step across the outage is too small";
-  EXPECT_LE(whole.videoSteps.maxStepMs, whole.videoSteps.maxStepArrivalGapMs + 1000) << whole.videoSteps.describe();
-  EXPECT_GE(whole.videoSteps.maxStepMs, whole.videoSteps.maxStepArrivalGapMs - 1000) << whole.videoSteps.describe();
+  if (!c.slate) {
+    EXPECT_GE(whole.videoSteps.maxStepMs, c.outage.count() - 1000) << "the DTS step across the outage is too small";
+    EXPECT_LE(whole.videoSteps.maxStepMs, whole.videoSteps.maxStepArrivalGapMs + 1000) << whole.videoSteps.describe();
+    EXPECT_GE(whole.videoSteps.maxStepMs, whole.videoSteps.maxStepArrivalGapMs - 1000) << whole.videoSteps.describe();
+  } else {
+    // The slate filled the outage: no DTS step beyond the switch wait (failover_after 1 s) plus a frame or two (the
+    // grid), and frames kept arriving at the venue's rate while the venue was down.
+    EXPECT_LE(whole.videoSteps.maxStepMs, 1000 + 2 * kOneFrameMs + 100) << whole.videoSteps.describe();
+    EXPECT_LE(whole.audioSteps.maxStepMs, 1000 + 2 * kOneFrameMs + 100) << whole.audioSteps.describe();
+    const TimeWindow slate{killUs + 1'500'000, restartUs};
+    const auto slateFrames = static_cast<double>(TimelineChecks::order(end, slate).video);
+    const double expected = 30.0 * static_cast<double>(slate.toUs - slate.fromUs) / 1e6;
+    figures(std::string(c.name) + ": " + std::to_string(static_cast<int>(slateFrames)) + " slate frames at the endpoint "
+            "during the outage (" + std::to_string(static_cast<int>(expected)) + " at 30 fps)");
+    EXPECT_GT(slateFrames, expected * 0.9);
+    EXPECT_LT(slateFrames, expected * 1.1);
+    const RateReport slateRate = TimelineChecks::wallClockRate(end, MediaKind::Video, slate);
+    EXPECT_NEAR(slateRate.slope, 1.0, 0.05) << "the slate is paced at real time: " << slateRate.describe();
+  }
   const RateReport settledRate = TimelineChecks::wallClockRate(end, MediaKind::Video, settled);
   figures(std::string(c.name) + ": from 1 s after resuming, video " + settledRate.describe());
   EXPECT_GE(settledRate.spanS, 9.5);
@@ -363,13 +386,32 @@ TEST_P(RelayTimestampsOutage, OutputKeepsOneTimelineAtLiveEdgeAcrossPublisherRes
   const std::string since = rig.relay().logText().substr(logBeforeKill);
   const bool reconnected = std::regex_search(since, std::regex("venue v1: .*retrying"));
   EXPECT_EQ(reconnected, c.readerSeesEof) << since;
+  const auto count = [&](const char* pattern) {
+    const std::regex re(pattern);
+    return std::distance(std::sregex_iterator(since.begin(), since.end(), re), std::sregex_iterator());
+  };
+  EXPECT_EQ(count("venue v1: switched from primary to standby slate \\(nothing live for 1\\.\\d s\\)"), c.slate ? 1 : 0);
+  EXPECT_EQ(count("venue v1: switched from standby slate to primary \\(primary live again\\)"), c.slate ? 1 : 0);
   EXPECT_TRUE(rig.relay().running());
   EXPECT_TRUE(rig.relay().terminate().ok());
+  if (!c.slate) return;
+
+  // What the platform recorded: decodes without an error, and every frame (the slate's too) has the venue's size.
+  rig.endpoint().stop();
+  const auto file = rig.endpoint().recordPath("forum", kVenue);
+  const DecodeCheck decode = FfprobeReader::decodeCheck(file);
+  EXPECT_TRUE(decode.ok()) << "exit " << decode.exitCode << ": " << decode.stderrText.substr(0, 3000);
+  std::string error;
+  const auto sizes = FfprobeReader::frameSizes(file, error);
+  ASSERT_TRUE(sizes) << error;
+  EXPECT_EQ(sizes->size(), 1u) << "a frame size other than the venue's";
+  EXPECT_GT(sizes->count("640,360") ? sizes->at("640,360") : 0, 400);
 }
 
 INSTANTIATE_TEST_SUITE_P(RelayTimestamps, RelayTimestampsOutage,
                          ::testing::Values(OutageCase{"ReaderSeesEof", true, 5000ms},
-                                           OutageCase{"InBand", false, 1500ms}),
+                                           OutageCase{"InBand", false, 1500ms},
+                                           OutageCase{"StandbySlate", true, 5000ms, true}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 // ---------------------------------------------------------------------------------------------------------------

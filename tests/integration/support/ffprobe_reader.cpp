@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <sstream>
 
 #include "support/child_process.h"
@@ -49,6 +50,20 @@ std::vector<FfprobePacket> FfprobeResult::packetsOf(const std::string& kind) con
   std::vector<FfprobePacket> out;
   for (const auto& p : packets) if (p.kind == kind) out.push_back(p);
   return out;
+}
+
+FfprobeResult::DtsSteps FfprobeResult::dtsSteps(const std::string& kind) const {
+  const auto packets = packetsOf(kind);
+  DtsSteps s;
+  s.packets = packets.size();
+  for (std::size_t i = 1; i < packets.size(); ++i) {
+    if (!packets[i].dtsMs || !packets[i - 1].dtsMs || *packets[i].dtsMs <= *packets[i - 1].dtsMs) {
+      ++s.notIncreasing;
+      continue;
+    }
+    s.maxStepMs = std::max(s.maxStepMs, *packets[i].dtsMs - *packets[i - 1].dtsMs);
+  }
+  return s;
 }
 
 FfprobeResult FfprobeReader::read(const std::filesystem::path& file, std::chrono::milliseconds timeout) {

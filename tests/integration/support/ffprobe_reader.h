@@ -41,6 +41,12 @@ struct FfprobeResult {
 
   const FfprobeStream* stream(const std::string& codecType) const;  // first of that type
   std::vector<FfprobePacket> packetsOf(const std::string& kind) const;
+  // Over the packets of one kind: how many, how many did not increase the DTS (or lack one), the largest step.
+  struct DtsSteps {
+    std::size_t packets = 0, notIncreasing = 0;
+    int64_t maxStepMs = 0;
+  };
+  DtsSteps dtsSteps(const std::string& kind) const;
 };
 
 struct DecodeCheck {

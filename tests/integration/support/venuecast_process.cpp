@@ -48,6 +48,7 @@ std::string VenuecastConfig::toYaml() const {
     } else {
       y << "    url: " << quoted(v.url) << "\n";
     }
+    y << v.extraYaml;
   }
   y << "outputs:" << (outputs.empty() ? " []\n" : "\n");
   for (const auto& o : outputs) {

@@ -19,6 +19,7 @@ struct VenueSpec {
   std::string id;
   std::string url;  // rtmp://127.0.0.1:PORT/venue/<id>
   std::optional<std::string> pushKey;  // set: a push venue (push_key instead of url)
+  std::string extraYaml;  // more fields of the venue, verbatim ("    slate: off\n")
 };
 
 struct OutputSpec {

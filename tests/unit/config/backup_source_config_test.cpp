@@ -1,6 +1,9 @@
-// venues[].backup, failover_after, failback_after.
+// What a venue falls back to: venues[].backup, failover_after, failback_after, slate.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "config/config_loader.h"
 #include "config/config_secrets.h"
@@ -60,13 +63,45 @@ TEST(BackupSourceConfig, MistakesNameFileLineAndField) {
               ElementsAre("coscon.yaml:7: venues[0].backup.url: the backup is the same source as the primary"));
   EXPECT_THAT(errorLines(with("    failover_after: 1.5\n", "    failover_after: soon\n")),
               ElementsAre("coscon.yaml:8: venues[0].failover_after: seconds expected (0.5 to 60), got 'soon'"));
+  // Without a backup, failover_after is when the standby slate comes; failback_after means nothing.
   EXPECT_THAT(errorLines(with("    backup:\n      push_key: spare-encoder-key\n", "")),
-              ElementsAre("coscon.yaml:6: venues[0].failover_after: failover_after and failback_after apply to a venue "
-                          "with a backup"));
+              ElementsAre("coscon.yaml:7: venues[0].failback_after: failback_after applies to a venue with a backup"));
+  EXPECT_THAT(errorLines(with("    backup:\n      push_key: spare-encoder-key\n", "    slate: off\n")),
+              ElementsAre("coscon.yaml:7: venues[0].failover_after: failover_after applies to a venue with a backup or a "
+                          "standby slate",
+                          "coscon.yaml:8: venues[0].failback_after: failback_after applies to a venue with a backup"));
   const std::string pushPrimary = with("    url: rtmp://127.0.0.1:1936/venue/shanghai\n", "    push_key: spare-encoder-key\n");
   EXPECT_THAT(errorLines(pushPrimary),
               ElementsAre("coscon.yaml:7: venues[0].backup.push_key: the backup's push_key must differ from the "
                           "primary's"));
+}
+
+TEST(StandbySlateConfig, RenderedByDefaultOffOrTheOperatorsFileRelativeToTheConfig) {
+  const Config rendered = parseConfig(kYaml, "coscon.yaml", fakeEnv());
+  EXPECT_TRUE(rendered.venues[0].standby);
+  EXPECT_EQ(rendered.venues[0].slateFile, "");
+  const Config off = parseConfig(with("    failover_after: 1.5\n", "    failover_after: 1.5\n    slate: off\n"),
+                                 "coscon.yaml", fakeEnv());
+  EXPECT_FALSE(off.venues[0].standby);
+  EXPECT_THAT(describePlan(off), HasSubstr("no standby slate"));
+  // A file next to the config: found wherever venuecast was started from.
+  const std::string dir = ::testing::TempDir() + "slate-config";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/back-soon.mp4") << "not checked here";
+  const Config file = parseConfig(with("    failover_after: 1.5\n", "    failover_after: 1.5\n    slate: back-soon.mp4\n"),
+                                  dir + "/coscon.yaml", fakeEnv());
+  EXPECT_TRUE(file.venues[0].standby);
+  EXPECT_EQ(file.venues[0].slateFile, dir + "/back-soon.mp4");
+  EXPECT_THAT(describePlan(file), HasSubstr("standby slate " + dir + "/back-soon.mp4 after 1.5 s with nothing live"));
+}
+
+TEST(StandbySlateConfig, AMissingFileNamesLineAndField) {
+  EXPECT_THAT(errorLines(with("    failover_after: 1.5\n", "    slate: /nonexistent/back-soon.mp4\n")),
+              ElementsAre("coscon.yaml:8: venues[0].slate: slate file '/nonexistent/back-soon.mp4' does not exist (or is "
+                          "not a file); use off for no slate"));
+  EXPECT_THAT(errorLines(with("    failover_after: 1.5\n", "    slate: \"\"\n")),
+              ElementsAre("coscon.yaml:8: venues[0].slate: slate is empty (leave it out for the rendered card, or off "
+                          "for none)"));
 }
 
 }  // namespace

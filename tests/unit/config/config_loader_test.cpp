@@ -107,7 +107,7 @@ TEST(ConfigLoaderTest, UnknownFieldsListAllowedOnes) {
   auto yaml = withReplaced("    name: 成都分会场\n", "    title: 成都分会场\n");
   yaml = withReplaced("    key: ${BILI_CHENGDU_KEY}\n", "    key: ${BILI_CHENGDU_KEY}\n    tls_verfy: false\n", yaml);
   EXPECT_THAT(linesOf(errorsOf(yaml, validEnv())),
-              ElementsAre("coscon.yaml:3: venues[0].title: unknown field 'title' (allowed: id, name, url, push_key, backup, failover_after, failback_after)",
+              ElementsAre("coscon.yaml:3: venues[0].title: unknown field 'title' (allowed: id, name, url, push_key, backup, failover_after, failback_after, slate)",
                           "coscon.yaml:14: outputs[0].tls_verfy: unknown field 'tls_verfy' (allowed: id, venue, url, "
                           "key, tls_verify, ca_file)"));
 }
@@ -126,7 +126,7 @@ TEST(ConfigLoaderTest, MissingRequiredFieldsPointAtTheEntry) {
 TEST(ConfigLoaderTest, WrongTypes) {
   EXPECT_THAT(linesOf(errorsOf("venues:\n  id: a\n")), ElementsAre("coscon.yaml:2: venues: list expected, got a map"));
   EXPECT_THAT(linesOf(errorsOf("venues:\n  - chengdu\n")),
-              ElementsAre("coscon.yaml:2: venues[0]: map expected (fields: id, name, url, push_key, backup, failover_after, failback_after), got a single value"));
+              ElementsAre("coscon.yaml:2: venues[0]: map expected (fields: id, name, url, push_key, backup, failover_after, failback_after, slate), got a single value"));
   // Also: no "unknown venue 'dalian'" for outputs[1], since venue ids are not all known.
   EXPECT_THAT(linesOf(errorsOf(withReplaced("  - id: dalian\n", "  - id: [dalian]\n"))),
               ElementsAre("coscon.yaml:6: venues[1].id: scalar expected, got a list",
@@ -158,7 +158,7 @@ TEST(ConfigLoaderTest, CollectsAllErrorsSortedByLine) {
   } catch (const ConfigErrors& e) {
     ASSERT_EQ(e.errors().size(), 6u);
     EXPECT_STREQ(e.what(),
-                 "coscon.yaml:3: venues[0].colour: unknown field 'colour' (allowed: id, name, url, push_key, backup, failover_after, failback_after)\n"
+                 "coscon.yaml:3: venues[0].colour: unknown field 'colour' (allowed: id, name, url, push_key, backup, failover_after, failback_after, slate)\n"
                  "coscon.yaml:7: venues[1].id: bad venue id 'Dalian' (use lowercase letters, digits and '-')\n"
                  "coscon.yaml:12: outputs[0].venue: unknown venue 'chengdo' (known: Dalian, chengdu)\n"
                  "coscon.yaml:14: outputs[0].key: environment variable BILI_CHENGDU_KEY is not set\n"

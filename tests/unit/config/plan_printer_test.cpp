@@ -27,6 +27,7 @@ TEST(PlanPrinterTest, ExactLayout) {
   config.file = "coscon.yaml";
   config.venues.push_back({"chengdu", "成都分会场", "rtmp://127.0.0.1:1935/venue/chengdu", 2});
   config.venues.push_back({"wuxi", "wuxi", "rtmp://127.0.0.1:1935/venue/wuxi", 5});
+  config.venues.back().standby = false;
   config.outputs.push_back(output("bilibili-chengdu", "chengdu", "rtmp://live-push.bilivideo.com/live-bvc/", kBiliKey));
   config.outputs.push_back(output("forum-chengdu", "chengdu", "rtmp://127.0.0.1:1936/forum/chengdu"));
   auto tls = output("fb", "chengdu", "rtmps://live-api-s.facebook.com/rtmp/", "FB-12345-0-AbCdEf");
@@ -37,6 +38,7 @@ TEST(PlanPrinterTest, ExactLayout) {
             "\n"
             "venue chengdu \"成都分会场\"\n"
             "  from rtmp://127.0.0.1:1935/venue/****\n"
+            "  standby slate (rendered card) after 2 s with nothing live\n"
             "  -> bilibili-chengdu  rtmp://live-push.bilivideo.com:1935/live-bvc/****\n"
             "  -> forum-chengdu     rtmp://127.0.0.1:1936/forum/****\n"
             "  -> fb                rtmps://live-api-s.facebook.com:443/rtmp/****\n"
@@ -44,6 +46,7 @@ TEST(PlanPrinterTest, ExactLayout) {
             "\n"
             "venue wuxi\n"
             "  from rtmp://127.0.0.1:1935/venue/****\n"
+            "  no standby slate (outputs pause while nothing is live)\n"
             "  (no outputs)\n");
 }
 

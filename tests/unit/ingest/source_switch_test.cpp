@@ -3,8 +3,11 @@
 // (short limits), synthetic packets.
 #include "ingest/source_switch.h"
 
+#include "ingest/standby_slate.h"
+
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -116,6 +119,103 @@ TEST_F(SourceSwitchTest, FailoverAndFailbackOnKeyframesWithOneTimeline) {
   // Each switch starts on a keyframe of the source switched to.
   for (size_t i = 1; i < sink.packets.size(); ++i) {
     if (sink.packets[i]->size() != sink.packets[i - 1]->size()) EXPECT_TRUE(sink.packets[i]->key) << "packet " << i;
+  }
+}
+
+// With a StandbySlate: the slate thread delivers too, so the sink is read under its lock.
+struct LockedSink : PacketSink {
+  std::mutex mu;
+  std::vector<PacketPtr> packets;
+  int sessions = 0;
+  void onStreams(StreamSetPtr) override {
+    std::lock_guard lock(mu);
+    ++sessions;
+  }
+  void onPacket(PacketPtr p) override {
+    std::lock_guard lock(mu);
+    packets.push_back(std::move(p));
+  }
+  void onSourceLost() override {}
+  std::vector<PacketPtr> snapshot() {
+    std::lock_guard lock(mu);
+    return packets;
+  }
+};
+
+// The slate's packets carry the rendered stream's parameters (with x264's SPS/PPS); the fake source's have none.
+bool fromSlate(const PacketPtr& p) { return p->streams->video && p->streams->video->extradata_size > 0; }
+
+TEST(SourceSwitchStandby, NothingLiveForFailoverAfterPutsTheSlateOnAirUntilTheSourceIsBackAtItsKeyframe) {
+  LockedSink sink;
+  SourceSwitch::Options options;
+  options.failoverAfter = 400ms;
+  SourceSwitch sw("venue test", sink, options);
+  StandbySlate slate("venue test", sw, {"Test venue", nullptr});
+  slate.start();
+  auto streams = std::make_shared<StreamSet>();
+  streams->video = copyParameters(testing::makeStreams()->video.get());
+  streams->video->width = 160;
+  streams->video->height = 90;
+  FakeSource primary{sw.input(SourceSwitch::kPrimary), 0, 0, 100};
+  auto livePackets = [&](std::chrono::milliseconds d) {
+    for (auto end = std::chrono::steady_clock::now() + d; std::chrono::steady_clock::now() < end;) {
+      primary.video();
+      std::this_thread::sleep_for(33ms);
+    }
+  };
+
+  std::this_thread::sleep_for(600ms);
+  EXPECT_TRUE(sink.snapshot().empty()) << "no slate before the venue was ever live (its format is unknown)";
+  sw.input(SourceSwitch::kPrimary).beginSession(*streams);
+  livePackets(500ms);
+  const auto lost = std::chrono::steady_clock::now() - 33ms;  // "nothing live" counts from the last packet
+  sw.input(SourceSwitch::kPrimary).endSession();
+  std::this_thread::sleep_for(300ms);
+  const size_t liveCount = sink.snapshot().size();
+  EXPECT_FALSE(fromSlate(sink.snapshot().back())) << "the slate came before failover_after";
+
+  // The slate goes on air about failover_after after the loss, starting on its keyframe.
+  std::chrono::steady_clock::time_point onAir{};
+  while (std::chrono::steady_clock::now() - lost < 5s) {
+    const auto now = sink.snapshot();
+    if (now.size() > liveCount) {
+      onAir = std::chrono::steady_clock::now();
+      EXPECT_TRUE(fromSlate(now[liveCount]));
+      EXPECT_TRUE(now[liveCount]->key);
+      break;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_NE(onAir, std::chrono::steady_clock::time_point{}) << "no slate within 5 s";
+  EXPECT_GE(onAir - lost, 390ms);
+  EXPECT_LT(onAir - lost, 1500ms);
+  std::this_thread::sleep_for(2500ms);  // across a loop of the 2 s clip
+  const auto during = sink.snapshot();
+  const size_t slateVideo = static_cast<size_t>(std::count_if(during.begin() + static_cast<long>(liveCount), during.end(),
+      [](const PacketPtr& p) { return p->kind == MediaKind::Video; }));
+  EXPECT_GE(slateVideo, 70u) << "the slate is paced at the venue's rate (33 ms steps: 30.3 fps) for 2.5 s";
+  EXPECT_LE(slateVideo, 85u);
+
+  // The source is back: it takes over at its first keyframe, and the slate stops.
+  primary.frame = 1;  // mid-GOP first: those frames must wait for the keyframe
+  sw.input(SourceSwitch::kPrimary).beginSession(*streams);
+  livePackets(600ms);
+  std::this_thread::sleep_for(200ms);
+  slate.stop();
+  const auto all = sink.snapshot();
+  size_t back = during.size();
+  while (back < all.size() && fromSlate(all[back])) ++back;
+  ASSERT_LT(back, all.size()) << "the source never came back on air";
+  EXPECT_TRUE(all[back]->key);
+  for (size_t i = back; i < all.size(); ++i) EXPECT_FALSE(fromSlate(all[i])) << "slate packet " << i << " after the return";
+  EXPECT_EQ(sink.sessions, 3) << "live, slate, live";
+
+  // One timeline per stream throughout, and the video grid's gaps: the outage itself, then about a frame.
+  int64_t lastVideo = -1, lastAudio = -1;
+  for (size_t i = 0; i < all.size(); ++i) {
+    int64_t& last = all[i]->kind == MediaKind::Video ? lastVideo : lastAudio;
+    EXPECT_GT(all[i]->dts(), last) << "packet " << i;
+    last = all[i]->dts();
   }
 }
 

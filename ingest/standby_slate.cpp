@@ -1,0 +1,116 @@
+#include "ingest/standby_slate.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <exception>
+
+#include "ingest/slate_renderer.h"
+
+namespace venuecast::ingest {
+namespace {
+// How often the venue's state is looked at while the slate is off air (it also wakes when the slate falls due).
+constexpr std::chrono::milliseconds kIdleTick{100};
+constexpr size_t kCachedFormats = 2;
+}  // namespace
+
+StandbySlate::StandbySlate(std::string label, SourceSwitch& sw, Options options)
+    : label_(std::move(label)), switch_(sw), options_(std::move(options)) {}
+
+StandbySlate::~StandbySlate() { stop(); }
+
+void StandbySlate::start() {
+  if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+}
+
+void StandbySlate::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+SlateClipPtr StandbySlate::clipFor(const SourceSwitch::Standby& s) {
+  if (options_.file) {
+    if (options_.file->streams->sameLayout(*s.streams)) return options_.file;
+    if (!fileMismatchLogged_) {
+      spdlog::warn("{}: standby slate {} has {} but the venue sent {}; using a rendered card so the outputs need not "
+                   "reconnect",
+                   label_, options_.file->origin, options_.file->streams->describe(), s.streams->describe());
+      fileMismatchLogged_ = true;
+    }
+  }
+  auto hit = std::find_if(cache_.begin(), cache_.end(), [&](const Rendered& r) { return r.format == s.format; });
+  if (hit != cache_.end()) return hit->clip;
+  Rendered r{s.format, nullptr};
+  const auto started = Clock::now();
+  try {
+    r.clip = renderSlate(s.format, options_.title);
+    spdlog::debug("{}: standby slate ready ({}, {:.2f} s)", label_, r.clip->origin,
+                 std::chrono::duration<double>(Clock::now() - started).count());
+  } catch (const std::exception& e) {
+    spdlog::error("{}: no standby slate for {}: {}", label_, s.format.describe(), e.what());
+  }
+  if (cache_.size() >= kCachedFormats) cache_.erase(cache_.begin());
+  cache_.push_back(r);
+  return r.clip;
+}
+
+StandbySlate::Clock::time_point StandbySlate::playDue(Clock::time_point now) {
+  SourceOutput& in = switch_.input(SourceSwitch::kSlate);
+  const auto& items = playing_->items;
+  for (;;) {
+    const auto& item = items[next_];
+    const int64_t offset = loop_ * playing_->loopUs;
+    const auto due = playStart_ + std::chrono::microseconds(item.packet->dts + offset);
+    if (due > now) return due;
+    AvPacketPtr pkt = makePacket();
+    if (av_packet_ref(pkt.get(), item.packet.get()) == 0) {  // shares the clip's payload
+      pkt->dts += offset;
+      pkt->pts += offset;
+      in.deliver(item.kind, pkt, AVRational{1, 1'000'000});
+    }
+    if (++next_ == items.size()) {
+      next_ = 0;
+      ++loop_;
+    }
+  }
+}
+
+void StandbySlate::run() {
+  SourceOutput& in = switch_.input(SourceSwitch::kSlate);
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    const auto now = Clock::now();
+    const auto s = switch_.standby(now);
+    auto wake = now + kIdleTick;
+    if (!s.play && playing_) {
+      in.endSession();
+      playing_.reset();
+    }
+    if (s.prepare && !playing_) {
+      SlateClipPtr clip = clipFor(s);
+      if (clip && s.play) {
+        playing_ = clip;
+        playStart_ = Clock::now();
+        next_ = 0;
+        loop_ = 0;
+        in.beginSession(*clip->streams);
+      }
+    }
+    if (playing_) {
+      wake = playDue(Clock::now());
+    } else if (!s.play && s.due > now) {
+      wake = std::min(wake, s.due);
+    }
+    lock.lock();
+    cv_.wait_until(lock, wake, [this] { return stop_; });
+  }
+  lock.unlock();
+  if (playing_) in.endSession();
+}
+
+}  // namespace venuecast::ingest
