@@ -128,7 +128,12 @@ FfprobeResult FfprobeReader::read(const std::filesystem::path& file, std::chrono
 DecodeCheck FfprobeReader::decodeCheck(const std::filesystem::path& file, std::chrono::milliseconds timeout) {
   DecodeCheck check;
   TempDir tmp("venuecast-decode");
-  ChildProcess proc({{"ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", file.string(), "-f", "null", "-"},
+  // -enc_time_base -1: frames keep the file's millisecond timestamps. By default the null output quantises them
+  // to a frame rate guessed from the first frames, and a source whose clock drifts against that guess (ffmpeg's
+  // -stream_loop adds a few ms per loop) eventually puts two frames into one slot: an error about ffmpeg's guess,
+  // not about the file.
+  ChildProcess proc({{"ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", file.string(), "-enc_time_base", "-1",
+                      "-f", "null", "-"},
                      {}, tmp.file("out.txt"), tmp.file("err.txt"), {}});
   auto status = proc.waitExit(timeout);
   if (!status) {
