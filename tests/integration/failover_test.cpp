@@ -4,7 +4,9 @@
 //             the primary comes back: after failback_after it is on air again. The endpoint sees one publish
 //             throughout, and its recording decodes with `ffmpeg -xerror`, DTS strictly increasing, frames of
 //             both sources in it. Then both encoders die: the standby slate is on air within 3 s, and the primary
-//             takes over again at its first keyframe when it restarts, still on the same publish.
+//             takes over again at its first keyframe when it restarts, still on the same publish. After every switch
+//             the endpoint is within 1 s of live with A/V skew within a frame (probes at both sources and the
+//             endpoint).
 #include <gtest/gtest.h>
 
 #include <map>
@@ -18,8 +20,10 @@
 #include "support/ffprobe_reader.h"
 #include "support/nginx_rtmp.h"
 #include "support/poll_until.h"
+#include "support/stream_probe.h"
 #include "support/temp_dir.h"
 #include "support/test_clip.h"
+#include "support/timeline_checks.h"
 #include "support/venuecast_process.h"
 
 namespace venuecast::testing {
@@ -29,6 +33,43 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+StreamProbe::Options probeOptions(const std::string& url) {
+  StreamProbe::Options o{url};
+  o.rwTimeout = 15s;  // the primary's outages must not end the probe's session
+  o.maxAttempts = 1000;
+  return o;
+}
+
+// After a switch to a live source: the endpoint is within 1 s of it and A/V stay in sync (against the source's own
+// A/V relationship), over the 1..3 s after the switch. After any switch: the output timeline is where it was
+// against the wall clock (it neither fell behind live nor ran ahead), within 1 s.
+void expectLiveAfterSwitch(const std::string& what, const std::vector<ProbePacket>* source,
+                           const std::vector<ProbePacket>& endpoint, int64_t switchedUs, int64_t leadBeforeMs) {
+  SCOPED_TRACE(what);
+  const TimeWindow w{switchedUs + 1'000'000, switchedUs + 3'000'000};
+  const int64_t lead = TimelineChecks::dtsLeadMs(endpoint, MediaKind::Video, w);
+  std::printf("[ figures  ] %s: output timeline vs wall clock moved %lld ms", what.c_str(),
+              static_cast<long long>(lead - leadBeforeMs));
+  EXPECT_LT(std::llabs(lead - leadBeforeMs), 1000) << "the output fell behind (or ran ahead of) live";
+  if (!source) {
+    std::printf("\n");
+    return;
+  }
+  // Only the source's packets around the switch: a restarted encoder sends the same clip again, and its earlier run
+  // would match the endpoint's packets as well as this one.
+  std::vector<ProbePacket> near;
+  for (const auto& p : *source) {
+    if (p.arrivalUs >= w.fromUs - 3'000'000 && p.arrivalUs < w.toUs) near.push_back(p);
+  }
+  const DelayStats delay = TimelineChecks::delay(near, endpoint, MediaKind::Video, w);
+  const SkewReport skew = TimelineChecks::avSkew(near, endpoint, w);
+  std::printf("; behind the source: %s; %s\n", TimelineChecks::describe(delay).c_str(), skew.describe().c_str());
+  EXPECT_GT(delay.matched, 20u);
+  EXPECT_LT(delay.medianUs, 1'000'000) << "not within 1 s of live";
+  EXPECT_GT(skew.pairs, 10u);
+  EXPECT_LE(skew.maxAbsMs, 34) << "A/V skew beyond one frame";
+}
 
 TEST(Failover, PrimaryLostSwitchesToTheBackupAndBackOnOneEndpointPublishWithOneTimeline) {
   const auto sd = TestClip::standard();  // primary: 640x360
@@ -43,6 +84,12 @@ TEST(Failover, PrimaryLostSwitchesToTheBackupAndBackOnOneEndpointPublishWithOneT
   FfmpegPublisher backup(hd.path, venueServer.rtmpUrl("venue", "spare"));
   ASSERT_TRUE(venueServer.waitForPublishing("venue", "main", 10s));
   ASSERT_TRUE(venueServer.waitForPublishing("venue", "spare", 10s));
+  StreamProbe atPrimary(probeOptions(venueServer.rtmpUrl("venue", "main")));
+  StreamProbe atBackup(probeOptions(venueServer.rtmpUrl("venue", "spare")));
+  StreamProbe atEndpoint(probeOptions(endpoint.rtmpUrl("live", "sh")));
+  atPrimary.start();
+  atBackup.start();
+  atEndpoint.start();
 
   constexpr double kFailoverS = 1, kFailbackS = 3, kGopS = 2;
   VenuecastProcess relay("venues:\n"
@@ -62,10 +109,13 @@ TEST(Failover, PrimaryLostSwitchesToTheBackupAndBackOnOneEndpointPublishWithOneT
   ASSERT_TRUE(relay.waitForLog(std::regex("venue shanghai: on air: primary"), 10s));
   ASSERT_TRUE(endpoint.waitForPublishing("live", "sh", 10s));
   std::this_thread::sleep_for(3s);
+  const int64_t steadyUs = StreamProbe::nowUs();
+  std::vector<std::pair<std::string, int64_t>> switches;  // what, when the log line was seen
 
   const auto killedAt = Clock::now();
   primary.reset();  // the venue's main encoder dies
   ASSERT_TRUE(relay.waitForLog(std::regex("venue shanghai: switched from primary to backup \\(primary"), 10s));
+  switches.push_back({"to the backup", StreamProbe::nowUs()});
   const double failover = secondsSince(killedAt);
   std::printf("[ figures  ] failover %.2f s after the primary's encoder was killed\n", failover);
   EXPECT_LE(failover, kFailoverS + kGopS + 1.5);
@@ -74,6 +124,7 @@ TEST(Failover, PrimaryLostSwitchesToTheBackupAndBackOnOneEndpointPublishWithOneT
   const auto backAt = Clock::now();
   primary = std::make_unique<FfmpegPublisher>(sd.path, venueServer.rtmpUrl("venue", "main"));
   ASSERT_TRUE(relay.waitForLog(std::regex("venue shanghai: switched from backup to primary \\(primary live again"), 15s));
+  switches.push_back({"back to the primary", StreamProbe::nowUs()});
   const double failback = secondsSince(backAt);
   std::printf("[ figures  ] failback %.2f s after the primary's encoder restarted\n", failback);
   EXPECT_GE(failback, kFailbackS);
@@ -88,6 +139,7 @@ TEST(Failover, PrimaryLostSwitchesToTheBackupAndBackOnOneEndpointPublishWithOneT
   ASSERT_TRUE(relay.waitForLog(std::regex("venue shanghai: switched from (primary|backup) to standby slate \\(nothing "
                                           "live for"),
                                10s, logBeforeBoth));
+  switches.push_back({"to the standby slate", StreamProbe::nowUs()});
   const double slate = secondsSince(bothAt);
   std::printf("[ figures  ] standby slate on air %.2f s after both encoders were killed\n", slate);
   EXPECT_LE(slate, 3.0);
@@ -97,8 +149,25 @@ TEST(Failover, PrimaryLostSwitchesToTheBackupAndBackOnOneEndpointPublishWithOneT
   ASSERT_TRUE(relay.waitForLog(std::regex("venue shanghai: switched from standby slate to primary \\(primary live "
                                           "again\\)"),
                                15s, logBeforeBoth));
+  switches.push_back({"from the slate to the primary", StreamProbe::nowUs()});
   std::printf("[ figures  ] live again %.2f s after the primary's encoder restarted\n", secondsSince(restoredAt));
-  std::this_thread::sleep_for(2s);
+  std::this_thread::sleep_for(3s);
+
+  // After every switch: at the live edge, A/V in sync.
+  atEndpoint.stop();
+  atPrimary.stop();
+  atBackup.stop();
+  const auto endpointPackets = atEndpoint.packets();
+  const auto primaryPackets = atPrimary.packets(), backupPackets = atBackup.packets();
+  EXPECT_EQ(atEndpoint.connectCount(), 1) << "the endpoint's stream ended for its player";
+  const int64_t leadBefore =
+      TimelineChecks::dtsLeadMs(endpointPackets, MediaKind::Video, {steadyUs - 2'000'000, steadyUs});
+  expectLiveAfterSwitch("before any switch", &primaryPackets, endpointPackets, steadyUs - 3'000'000, leadBefore);
+  expectLiveAfterSwitch("to the backup", &backupPackets, endpointPackets, switches[0].second, leadBefore);
+  expectLiveAfterSwitch("back to the primary", &primaryPackets, endpointPackets, switches[1].second, leadBefore);
+  expectLiveAfterSwitch("to the standby slate", nullptr, endpointPackets, switches[2].second, leadBefore);
+  expectLiveAfterSwitch("from the slate to the primary", &primaryPackets, endpointPackets, switches[3].second,
+                        leadBefore);
 
   EXPECT_EQ(endpoint.publishCount("live", "sh"), 1) << "a switch must never drop the endpoint's publish";
   const auto stopped = relay.terminate();
