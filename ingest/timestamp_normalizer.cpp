@@ -4,6 +4,7 @@ extern "C" {
 #include <libavutil/avutil.h>
 }
 #include <algorithm>
+#include <climits>
 #include <cmath>
 
 namespace venuecast::ingest {
@@ -16,7 +17,11 @@ void TimestampNormalizer::rebaseOnto(int64_t referenceDts, int64_t referenceWall
   // player on a constant frame rate needs the frame's slot.
   const int64_t gap = std::max<int64_t>(wallUs - referenceWall, options_.minGapUs);
   const int64_t cts = std::max<int64_t>(sourcePts - sourceDts, 0);
-  int64_t target = std::max({referenceDts + gap, lastEnd_, lastVideoPtsMax_ + options_.minGapUs - cts});
+  int64_t resume = referenceDts + gap;
+  if (liveLead_ != INT64_MIN && resume - wallUs > liveLead_) {
+    resume = std::max(wallUs + liveLead_, referenceDts + options_.minGapUs);  // back towards live, never backwards
+  }
+  int64_t target = std::max({resume, lastEnd_, lastVideoPtsMax_ + options_.minGapUs - cts});
   // And on the frame grid of what was sent: the first frame is presented a whole number of frames after the
   // last one shown (a switch between two live sources would otherwise shift the grid by a fraction of a frame).
   // (A one-step frame duration would drift off the grid by a third of a frame over a one-second outage.)
@@ -62,6 +67,7 @@ bool TimestampNormalizer::normalize(MediaKind kind, int64_t& dts, int64_t& pts, 
   }
   dts = outDts;
   pts = outPts;
+  if (discontinuities_ == 0) liveLead_ = std::max(liveLead_, outDts - wallUs);
 
   if (kind == MediaKind::Video) videoFrames_.add(outDts);
   seen_[k] = true;

@@ -3,7 +3,9 @@
 // reconnects, in-band jumps and 32-bit wraps. One offset applies to all streams of a session, so A/V
 // sync is kept exactly; at every discontinuity the new offset continues the timeline where it stopped,
 // advanced by the wall-clock time that really passed, so the timeline tracks real time (never the
-// "previous + 1" clamp that leaves a relay seconds behind live).
+// "previous + 1" clamp that leaves a relay seconds behind live). Every rebase ends a little ahead of real time (the
+// frame grid, the B-frame delay, audio ahead of video); so that a day of switches does not add that up to seconds
+// ahead of live, a rebase that finds the timeline ahead of where it ran live takes the lead out of its gap.
 #include <array>
 #include <cstdint>
 
@@ -48,6 +50,9 @@ class TimestampNormalizer {
   FrameRateMeter videoFrames_;  // the frame grid of the current session
   int64_t lastWallAny_ = 0;
   int64_t discontinuities_ = 0;
+  // How far the timeline runs ahead of the wall clock when the venue is live: the largest (dts - wall) of the first
+  // session, whose packets that arrived promptly show it. Rebases never go back below it.
+  int64_t liveLead_ = INT64_MIN;
 };
 
 }  // namespace venuecast::ingest

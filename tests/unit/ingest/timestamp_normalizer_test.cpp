@@ -82,6 +82,37 @@ TEST(TimestampNormalizer, ANewSessionIsPresentedAfterEverythingAlreadySent) {
   EXPECT_LE(f.lastPts, shownLast + 100 * kMs);
 }
 
+// Each switch between live sources lands a frame or so ahead of real time: the old source is cut after a P-frame
+// presented later than the frames before it, and the new keyframe must be shown after that one. Twenty switches
+// must not leave the timeline twenty frames ahead of live: the next outage's gap absorbs the lead.
+TEST(TimestampNormalizer, SwitchesDoNotAccumulateALeadOverTheWallClock) {
+  Feed f;
+  int64_t src = 0;
+  int64_t lastDts = 0;
+  auto session = [&](int n) {  // n frames, the last one a P-frame shown three frames after its decode time
+    for (int i = 0; i < n; ++i) {
+      lastDts = f.push(MediaKind::Video, src, src + (i + 1 == n ? 133 : 66));
+      src += 33;
+      f.wall += 33 * kMs;
+    }
+  };
+  auto lead = [&] { return lastDts - (f.wall - 33 * kMs); };
+  session(30);
+  const int64_t liveLead = lead();
+  for (int s = 0; s < 20; ++s) {
+    f.n.newSession();
+    src += 100'000;  // another source, its own clock, no time lost
+    session(30);
+  }
+  EXPECT_GT(lead() - liveLead, 15 * 33 * kMs) << "precondition: switches without a gap land ahead";
+  f.wall += 2'000 * kMs;  // an outage
+  f.n.newSession();
+  src += 100'000;
+  session(1);
+  EXPECT_LE(lead() - liveLead, 2 * 34 * kMs) << "back at the live edge (within the frame grid and B-frame delay)";
+  EXPECT_GE(lead() - liveLead, 0) << "never behind where it ran live";
+}
+
 TEST(TimestampNormalizer, InBandBackwardJumpIsRebased) {
   Feed f;
   int64_t last = 0;
