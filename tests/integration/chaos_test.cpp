@@ -142,6 +142,8 @@ TEST(Chaos, RandomKillsStallsAndRestartsLeaveDecodableRecordingsNoExtraPublishes
   });
 
   relay.start();
+  // The pushing encoder needs the listener (an ASan build takes a while to start).
+  ASSERT_TRUE(relay.waitForLog(std::regex("push listener: venues publish to"), 30s));
   for (auto& e : encoders) e.start();
   for (const char* s : {"v1", "v2"}) {
     ASSERT_TRUE(steady.waitForPublishing("live", s, 20s)) << s;

@@ -7,6 +7,8 @@
 //             takes over again at its first keyframe when it restarts, still on the same publish. After every switch
 //             the endpoint is within 1 s of live with A/V skew within a frame (probes at both sources and the
 //             endpoint).
+//   Pushed backup  the backup encoder publishes to venuecast's listener (push_key) while the primary is pulled: the
+//             same failover and failback on one endpoint publish, the key never in the log.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -16,6 +18,7 @@
 
 #include "support/child_process.h"
 #include "support/failure_dump.h"
+#include "support/free_port.h"
 #include "support/ffmpeg_publisher.h"
 #include "support/ffprobe_reader.h"
 #include "support/nginx_rtmp.h"
@@ -197,6 +200,64 @@ TEST(Failover, PrimaryLostSwitchesToTheBackupAndBackOnOneEndpointPublishWithOneT
   auto& sizes = *decoded;
   EXPECT_GT(sizes["640,360"], 60) << "the primary's frames";
   EXPECT_GT(sizes["1280,720"], 30) << "the backup's frames";
+}
+
+// A backup encoder that publishes to venuecast's own port (the spare laptop at the venue, pointed at venuecast),
+// with the primary pulled from the venue server: the same failover and failback, one endpoint publish.
+TEST(Failover, APushedBackupTakesOverFromAPulledPrimaryAndHandsBack) {
+  const auto sd = TestClip::standard();
+  const auto hd = TestClip::hd720();
+  NginxRtmp venueServer({NginxApp{"venue"}});
+  venueServer.start();
+  NginxApp recording{"live"};
+  recording.record = true;
+  NginxRtmp endpoint({recording});
+  endpoint.start();
+  const uint16_t listenPort = freePort();
+  const std::string spareKey = "spare-laptop-key-7";
+  auto primary = std::make_unique<FfmpegPublisher>(sd.path, venueServer.rtmpUrl("venue", "main"));
+  ASSERT_TRUE(venueServer.waitForPublishing("venue", "main", 10s));
+  VenuecastProcess relay("server:\n"
+                         "  rtmp_listen: 127.0.0.1:" + std::to_string(listenPort) + "\n"
+                         "venues:\n"
+                         "  - id: dalian\n"
+                         "    url: " + venueServer.rtmpUrl("venue", "main") + "\n"
+                         "    backup:\n"
+                         "      push_key: " + spareKey + "\n"
+                         "    failover_after: 1\n"
+                         "    failback_after: 3\n"
+                         "outputs:\n"
+                         "  - id: dl\n"
+                         "    venue: dalian\n"
+                         "    url: " + endpoint.rtmpUrl("live", "dl") + "\n");
+  FailureDump dump;
+  dump.add("venuecast", [&] { return relay.logText(); }).add(endpoint, "endpoint");
+  relay.start();
+  ASSERT_TRUE(relay.waitForLog(std::regex("venue dalian: on air: primary"), 10s));
+  FfmpegPublisher spare(hd.path, "rtmp://127.0.0.1:" + std::to_string(listenPort) + "/venue/dalian?key=" + spareKey);
+  ASSERT_TRUE(endpoint.waitForPublishing("live", "dl", 10s));
+  std::this_thread::sleep_for(3s);
+
+  primary.reset();
+  ASSERT_TRUE(relay.waitForLog(std::regex("venue dalian: switched from primary to backup"), 10s));
+  std::this_thread::sleep_for(3s);
+  primary = std::make_unique<FfmpegPublisher>(sd.path, venueServer.rtmpUrl("venue", "main"));
+  ASSERT_TRUE(relay.waitForLog(std::regex("venue dalian: switched from backup to primary \\(primary live again"), 15s));
+  std::this_thread::sleep_for(2s);
+
+  EXPECT_EQ(endpoint.publishCount("live", "dl"), 1);
+  EXPECT_EQ(relay.logText().find(spareKey), std::string::npos) << "the push key reached the log";
+  EXPECT_TRUE(relay.terminate().ok());
+  endpoint.stop();
+  const auto file = endpoint.recordPath("live", "dl");
+  const DecodeCheck decode = FfprobeReader::decodeCheck(file);
+  EXPECT_TRUE(decode.ok()) << "exit " << decode.exitCode << ": " << decode.stderrText.substr(0, 3000);
+  std::string error;
+  const auto sizes = FfprobeReader::frameSizes(file, error);
+  ASSERT_TRUE(sizes) << error;
+  const auto count = [&](const char* size) { return sizes->count(size) ? sizes->at(size) : 0; };
+  EXPECT_GT(count("640,360"), 60) << "the primary's frames";
+  EXPECT_GT(count("1280,720"), 30) << "the pushed backup's frames";
 }
 
 }  // namespace
