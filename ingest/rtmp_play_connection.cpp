@@ -277,23 +277,7 @@ void RtmpPlayConnection::onAsyncRead(const boost::system::error_code& ec, std::s
   if (!ok) return finishAsync({AsyncEnd::Kind::Failed, "bad RTMP data from the server: " + reader_.error()});
   protocol_.onBytesReceived(n, sendQueue_);
   if (!flushNonBlocking()) return finishAsync({AsyncEnd::Kind::Failed, error_});
-  setReceiveLowWater();
   doAsyncRead();
-}
-
-// A read that ends inside a large message (a video frame the server sent in pieces) would be followed by a
-// wake-up per piece, each only to append bytes. With SO_RCVLOWAT at what the message still lacks, the kernel
-// wakes us once it can be completed; nothing that could be passed on waits longer (servers send a message's
-// chunks back to back). The kernel still wakes us early under memory pressure or a closing window, and on EOF.
-void RtmpPlayConnection::setReceiveLowWater() {
-  constexpr std::size_t kWorthIt = 1024;  // below this the rest most likely comes in one piece anyway
-  constexpr std::size_t kMax = 64 * 1024;  // above about half the receive buffer Linux would grow it and clamp the window
-  const std::size_t missing = reader_.bytesToFinishMessage();
-  const int want = missing >= kWorthIt ? static_cast<int>(std::min(missing, kMax)) : 1;
-  if (want == async_->lowWater) return;
-  if (::setsockopt(async_->socket.native_handle(), SOL_SOCKET, SO_RCVLOWAT, &want, sizeof want) == 0) {
-    async_->lowWater = want;
-  }
 }
 
 // Aggregates carry several FLV tags; each becomes a message of its own, timed from the aggregate's timestamp.

@@ -106,7 +106,6 @@ class RtmpPlayConnection : public std::enable_shared_from_this<RtmpPlayConnectio
   void armStallCheck();
   void finishAsync(AsyncEnd end);
   bool flushNonBlocking();
-  void setReceiveLowWater();
   std::string passMedia(rtmp::RtmpChunkReader::Message& m);
   bool failErrno(const std::string& what, int err);
 
@@ -144,7 +143,6 @@ class RtmpPlayConnection : public std::enable_shared_from_this<RtmpPlayConnectio
     MediaHandler onMedia;
     std::chrono::steady_clock::time_point lastData;
     bool done = false;  // loop only: no more callbacks
-    int lowWater = 1;   // the socket's SO_RCVLOWAT
   };
   std::unique_ptr<Async> async_;
   std::mutex mu_;

@@ -134,12 +134,6 @@ bool RtmpChunkReader::applyHeader(uint8_t fmt, uint32_t csid, const uint8_t* fie
   return true;
 }
 
-std::size_t RtmpChunkReader::bytesToFinishMessage() const {
-  const auto it = streams_.find(payloadCsid_);
-  if (it == streams_.end() || !it->second.inMessage) return 0;
-  return it->second.length - it->second.partial.size();
-}
-
 bool RtmpChunkReader::finishMessage(Stream& s, uint32_t csid, std::vector<Message>& out) {
   s.inMessage = false;
   Message m{csid, s.timestamp, s.type, s.streamId, std::move(s.partial)};

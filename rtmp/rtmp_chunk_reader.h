@@ -43,9 +43,6 @@ class RtmpChunkReader {
   uint32_t chunkSize() const { return chunkSize_; }
   // Applies to messages that start from now on (a server trusts a publisher more once it has authenticated).
   void setMaxMessageSize(std::size_t bytes) { maxMessageSize_ = bytes; }
-  // Payload bytes still missing from the message the last chunk belonged to (0 once it is complete): a lower
-  // bound on what has to arrive before that message can be passed on.
-  std::size_t bytesToFinishMessage() const;
 
  private:
   struct Stream {

@@ -85,26 +85,6 @@ TEST(RtmpChunkReader, ReassemblesInterleavedChunkStreams) {
   EXPECT_EQ(m[2].chunkStreamId, 6u);
 }
 
-// What a reader waiting for the rest of a message may tell the kernel to wait for (SO_RCVLOWAT).
-TEST(RtmpChunkReader, TellsHowManyPayloadBytesTheMessageInProgressLacks) {
-  RtmpChunkReader r;
-  std::vector<Message> out;
-  EXPECT_EQ(r.bytesToFinishMessage(), 0u);
-  const Bytes size = {0x02, 0, 0, 0, 0, 0, 4, 0x01, 0, 0, 0, 0, 0, 0, 0, 4};  // chunk size 4
-  ASSERT_TRUE(r.feed(size, out));
-  const Bytes start = {0x06, 0, 0, 1, 0, 0, 10, 0x09, 1, 0, 0, 0, 'a', 'b'};  // 10-byte video, 2 in
-  ASSERT_TRUE(r.feed(start, out));
-  EXPECT_EQ(r.bytesToFinishMessage(), 8u);
-  const Bytes more = {'c', 'd', 0xC6, 'e'};  // end of the first chunk, one byte of the second
-  ASSERT_TRUE(r.feed(more, out));
-  EXPECT_EQ(r.bytesToFinishMessage(), 5u);
-  const Bytes rest = {'f', 'g', 'h', 0xC6, 'i', 'j'};
-  ASSERT_TRUE(r.feed(rest, out));
-  EXPECT_EQ(r.bytesToFinishMessage(), 0u);
-  ASSERT_EQ(out.size(), 2u);
-  EXPECT_EQ(out[1].payload.size(), 10u);
-}
-
 TEST(RtmpChunkReader, AbortDiscardsAPartialMessage) {
   RtmpChunkReader r;
   Bytes in = {0x02, 0, 0, 0, 0, 0, 4, 0x01, 0, 0, 0, 0, 0, 0, 0, 2};
