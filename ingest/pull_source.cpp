@@ -208,7 +208,7 @@ SessionOutcome PullSource::continueOnDataPlane(SessionControl& control, RtmpPlay
     if (auto c = weak.lock()) c->wakeWaiter();
   });
   // The stop waker ends the wait; the timeout is only a fallback.
-  while (!(end = connection.waitAsyncEnd(std::chrono::milliseconds(1'000)))) {
+  while (!(end = connection.waitAsyncEnd(std::chrono::seconds(10)))) {
     if (control.stopRequested()) break;
   }
   control.setStopWaker({});

@@ -6,6 +6,9 @@ namespace venuecast::ingest {
 
 namespace {
 constexpr std::chrono::milliseconds kCloseWait{2'000};
+// The stop waker and the connection wake the session thread; a timed wait is only a fallback (a long one: every
+// wake-up of an idle thread is a context switch, on every venue, all event long).
+constexpr std::chrono::seconds kFallbackWait{10};
 }
 
 struct PushSource::Session {
@@ -116,7 +119,7 @@ SessionOutcome PushSource::runSession(SessionControl& control) {
     lock.lock();
   }
   // The stop waker ends the waits; their timeouts are only a fallback.
-  while (!(session_ && !session_->taken) && !stopping()) cv_.wait_for(lock, std::chrono::seconds(1));
+  while (!(session_ && !session_->taken) && !stopping()) cv_.wait_for(lock, kFallbackWait);
   if (!(session_ && !session_->taken)) {
     lock.unlock();
     control.setStopWaker({});
@@ -135,7 +138,7 @@ SessionOutcome PushSource::runSession(SessionControl& control) {
       lock.lock();
       continue;
     }
-    cv_.wait_for(lock, std::chrono::seconds(1));
+    cv_.wait_for(lock, kFallbackWait);
   }
   if (!s->end) {
     lock.unlock();

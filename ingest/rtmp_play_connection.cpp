@@ -312,8 +312,10 @@ bool RtmpPlayConnection::flushNonBlocking() {
   return true;
 }
 
+// One wake-up per `stall` while data flows (not a periodic tick): the timer is set for when the stall would be
+// complete, and moved on by however much data came meanwhile.
 void RtmpPlayConnection::armStallCheck() {
-  async_->stallTimer.expires_after(std::chrono::milliseconds(500));
+  async_->stallTimer.expires_at(async_->lastData + async_->stall);
   async_->stallTimer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->async_->done) return;
     if (std::chrono::steady_clock::now() - self->async_->lastData >= self->async_->stall) {

@@ -106,8 +106,14 @@ void RtmpServerConnection::waitWritable() {
   });
 }
 
+// While publishing, one wake-up per read_stall (set for when the stall would be complete, moved on by the data that
+// came meanwhile) rather than a tick: a venue's connection lives all day. Before publishing, the tick.
 void RtmpServerConnection::armTimer() {
-  timer_.expires_after(kTick);
+  if (protocol_.publishing()) {
+    timer_.expires_at(lastData_ + limits_.readStall);
+  } else {
+    timer_.expires_after(kTick);
+  }
   timer_.async_wait([self = shared_from_this()](const error_code& ec) {
     if (ec || self->done_) return;
     const auto now = Clock::now();

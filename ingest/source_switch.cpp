@@ -16,6 +16,8 @@ std::string seconds(SourceSwitch::Clock::duration d) {
 }
 // Nothing live for this long: time to have the slate ready, so that it can go on air at failover_after.
 constexpr std::chrono::milliseconds kPrepareAfter{250};
+// "Only the listener can change this": a long fallback rather than time_point::max (no overflow in waits).
+constexpr std::chrono::hours kNoRecheck{1};
 }  // namespace
 
 SourceSwitch::SourceSwitch(std::string label, PacketSink& sink, Options options)
@@ -97,6 +99,7 @@ void SourceSwitch::goOnAir(Input& in) {
   out_.beginSession(*in.streams);
   active_ = lastActive_ = in.which;
   target_ = -1;
+  if (standbyListener_) standbyListener_();
   if (in.which != kSlate) {
     liveStreams_ = in.streams;
     liveFrames_.reset();
@@ -108,16 +111,32 @@ void SourceSwitch::goOnAir(Input& in) {
   }
 }
 
+void SourceSwitch::setStandbyListener(std::function<void()> listener) {
+  std::lock_guard lock(mu_);
+  standbyListener_ = std::move(listener);
+}
+
 SourceSwitch::Standby SourceSwitch::standby(Clock::time_point now) {
   std::lock_guard lock(mu_);
   evaluate(now);
   Standby s;
   s.streams = liveStreams_;
-  if (!options_.standby || !liveStreams_) return s;
+  if (!options_.standby || !liveStreams_) {
+    s.recheck = now + kNoRecheck;  // going on air tells the listener
+    return s;
+  }
   s.play = target_ == kSlate || active_ == kSlate;
-  const bool liveOnAir = active_ >= 0 && active_ != kSlate && delivering(inputs_[active_], now);
-  s.prepare = s.play || (!liveOnAir && now - lastLive_ >= kPrepareAfter);
+  // Quiet for kPrepareAfter, whether its session ended or it stalled: time to have the clip ready.
+  s.prepare = s.play || now - lastLive_ >= kPrepareAfter;
   s.due = lastLive_ + options_.failoverAfter;
+  if (s.play) {
+    s.recheck = now + kNoRecheck;  // the slate's own pacing asks again at every packet
+  } else if (!s.prepare) {
+    // Live (or only just quiet): a source that stalls is noticed here, in time to render before failover_after.
+    s.recheck = std::min(lastLive_ + std::max<Clock::duration>(kPrepareAfter, options_.failoverAfter / 2), s.due);
+  } else {
+    s.recheck = s.due;
+  }
   if (const double f = liveFrames_.frameUs(); f > 0) liveFrameUs_ = f;
   s.format = SlateFormat::of(*liveStreams_, liveFrameUs_);
   return s;
@@ -144,6 +163,7 @@ void SourceSwitch::Input::endSession() {
     owner->lastActive_ = which;
     owner->active_ = -1;
     owner->target_ = -1;
+    if (owner->standbyListener_) owner->standbyListener_();
     // The source's own log says it was lost; the switch only says what happens next when it is not the slate
     // (which has its own line when it goes on air).
     if (which == kSlate) return;

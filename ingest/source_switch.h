@@ -10,6 +10,7 @@
 // source's sequence headers. Each switch is one log line with from, to and why.
 #include <array>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -41,10 +42,16 @@ class SourceSwitch {
     bool play = false;     // the slate should be on air (or is)
     bool prepare = false;  // nothing live right now: have the clip ready
     Clock::time_point due{};  // when the slate will be wanted if nothing comes back (when !play)
+    // When the answer can change next without the standby listener hearing of it (a source going quiet is
+    // noticed only by looking); far in the future when only the listener can change it.
+    Clock::time_point recheck{};
     SlateFormat format;    // what the platform saw last
     StreamSetPtr streams;  // the codecs it saw last (null: the venue was never live)
   };
   Standby standby(Clock::time_point now);
+  // Told (under the switch's lock: it must not call back) when standby()'s answer changes before its recheck
+  // time: a source went on air, or the one on air ended its session. Empty to stop.
+  void setStandbyListener(std::function<void()> listener);
 
  private:
   class Input final : public SourceOutput {
@@ -85,6 +92,7 @@ class SourceSwitch {
   FrameRateMeter liveFrames_;
   double liveFrameUs_ = 0;
   Clock::time_point lastLive_{};
+  std::function<void()> standbyListener_;
 };
 
 }  // namespace venuecast::ingest

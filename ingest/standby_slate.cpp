@@ -9,13 +9,18 @@
 
 namespace venuecast::ingest {
 namespace {
-// How often the venue's state is looked at while the slate is off air (it also wakes when the slate falls due).
-constexpr std::chrono::milliseconds kIdleTick{100};
 constexpr size_t kCachedFormats = 2;
 }  // namespace
 
 StandbySlate::StandbySlate(std::string label, SourceSwitch& sw, Options options)
-    : label_(std::move(label)), switch_(sw), options_(std::move(options)) {}
+    : label_(std::move(label)), switch_(sw), options_(std::move(options)) {
+  // Under the switch's lock: only flag and notify.
+  switch_.setStandbyListener([this] {
+    std::lock_guard lock(mu_);
+    told_ = true;
+    cv_.notify_one();
+  });
+}
 
 StandbySlate::~StandbySlate() { stop(); }
 
@@ -24,6 +29,7 @@ void StandbySlate::start() {
 }
 
 void StandbySlate::stop() {
+  switch_.setStandbyListener({});
   {
     std::lock_guard lock(mu_);
     stop_ = true;
@@ -83,10 +89,10 @@ void StandbySlate::run() {
   SourceOutput& in = switch_.input(SourceSwitch::kSlate);
   std::unique_lock lock(mu_);
   while (!stop_) {
+    told_ = false;
     lock.unlock();
-    const auto now = Clock::now();
-    const auto s = switch_.standby(now);
-    auto wake = now + kIdleTick;
+    looks_.fetch_add(1, std::memory_order_relaxed);
+    const auto s = switch_.standby(Clock::now());
     if (!s.play && playing_) {
       in.endSession();
       playing_.reset();
@@ -101,13 +107,10 @@ void StandbySlate::run() {
         in.beginSession(*clip->streams);
       }
     }
-    if (playing_) {
-      wake = playDue(Clock::now());
-    } else if (!s.play && s.due > now) {
-      wake = std::min(wake, s.due);
-    }
+    // A render may have taken a while: a recheck time that passed meanwhile just means looking again at once.
+    const auto wake = playing_ ? playDue(Clock::now()) : s.recheck;
     lock.lock();
-    cv_.wait_until(lock, wake, [this] { return stop_; });
+    cv_.wait_until(lock, wake, [this] { return stop_ || told_; });
   }
   lock.unlock();
   if (playing_) in.endSession();

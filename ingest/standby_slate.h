@@ -3,6 +3,9 @@
 // into the switch's slate input, looping with timestamps that keep increasing. The clip is the operator's file
 // when its tracks match what the venue sent (an output must not have to reconnect), else a card rendered for the
 // venue's last format: rendered as soon as nothing is live (so it is ready at failover_after), cached per format.
+// While the venue is live the thread sleeps: the switch tells it when a session on air ends, and it looks again
+// only when a stalled source could need the slate prepared (a few times per failover_after).
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -30,6 +33,8 @@ class StandbySlate {
 
   void start();
   void stop();  // joins; ends the slate's session if it is on air
+  // How often the thread has looked at the venue (for tests: while the venue is live it should barely wake).
+  uint64_t looks() const { return looks_.load(std::memory_order_relaxed); }
 
  private:
   using Clock = SourceSwitch::Clock;
@@ -45,6 +50,8 @@ class StandbySlate {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  bool told_ = false;  // the switch's standby listener fired
+  std::atomic<uint64_t> looks_{0};
   std::thread thread_;
 
   // Slate thread only:

@@ -22,7 +22,7 @@ namespace {
 // At most this many packets per write: a backlog (the cached GOP) still goes out in a few large writes.
 constexpr std::size_t kPacketsPerBatch = 64;
 // The waiting thread is woken by a stop request (SessionControl::setStopWaker); this is only its fallback.
-constexpr std::chrono::milliseconds kStopPoll{1'000};
+constexpr std::chrono::milliseconds kStopPoll{10'000};
 
 // What the data plane reports to the waiting session thread.
 class SessionEvents {

@@ -151,7 +151,7 @@ void RtmpPublisher::onRead(const error_code& ec, std::size_t n) {
       setState(State::Live);
       auto held = std::exchange(held_, {});
       enqueue(held);
-      armStallCheck();
+      armStallCheck();  // a write still waiting from the command exchange
       if (publishHandler_) asio::post(executor_, [h = std::exchange(publishHandler_, {})] { h(""); });
     }
   }
@@ -214,6 +214,7 @@ void RtmpPublisher::writeSome() {
   const std::size_t n = socket_.write_some(sendQueue_.pending(kIovecsPerSend), ec);
   if (ec != asio::error::would_block && ec != asio::error::try_again) return onWrite(ec, n);
   idleOwed_ = true;
+  armStallCheck();
   sendCalls_.fetch_add(1, std::memory_order_relaxed);
   socket_.async_write_some(sendQueue_.pending(kIovecsPerSend),
                            [self = shared_from_this()](const error_code& ec, std::size_t n) { self->onWrite(ec, n); });
@@ -287,16 +288,22 @@ void RtmpPublisher::armDeadline(std::chrono::milliseconds after, std::string wha
   });
 }
 
+// Runs only while a write waits for the socket (most writes are taken at once): an output costs no timer wake-ups
+// while its endpoint keeps up. Set for when the stall would be complete, moved on by any progress meanwhile.
 void RtmpPublisher::armStallCheck() {
-  if (options_.writeStall.count() <= 0) return;
-  stallTimer_.expires_after(std::max(options_.writeStall / 4, std::chrono::milliseconds(20)));
+  if (options_.writeStall.count() <= 0 || stallArmed_ || state() != State::Live) return;
+  const int64_t since = writeProgressNs_.load(std::memory_order_relaxed);
+  if (since == 0) return;
+  stallArmed_ = true;
+  stallTimer_.expires_at(std::chrono::steady_clock::time_point(std::chrono::nanoseconds(since)) + options_.writeStall);
   stallTimer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    self->stallArmed_ = false;
     if (ec || self->state() != State::Live) return;
     const int64_t since = self->writeProgressNs_.load(std::memory_order_relaxed);
     if (since != 0 && nowNs() - since >= self->options_.writeStall / std::chrono::nanoseconds(1)) {
       return self->fail("endpoint stalled: a write made no progress for " + ms(self->options_.writeStall));
     }
-    self->armStallCheck();
+    self->armStallCheck();  // still waiting (with progress since): the rest of the stall time
   });
 }
 

@@ -140,6 +140,7 @@ class RtmpPublisher : public std::enable_shared_from_this<RtmpPublisher> {
   rtmp::RtmpSendQueue::Batch batch_;          // the write in flight
   bool shutdownSent_ = false;
   bool idleOwed_ = false;  // a write had to wait for the socket since the idle handler last ran
+  bool stallArmed_ = false;  // the stall timer is set (only while a write waits)
 
   std::atomic<State> state_{State::Idle};
   std::atomic<uint64_t> bytesWritten_{0}, messagesWritten_{0}, writeBatches_{0}, sendCalls_{0};

@@ -118,7 +118,9 @@ TEST_F(SourceSwitchTest, FailoverAndFailbackOnKeyframesWithOneTimeline) {
   expectOneTimeline();
   // Each switch starts on a keyframe of the source switched to.
   for (size_t i = 1; i < sink.packets.size(); ++i) {
-    if (sink.packets[i]->size() != sink.packets[i - 1]->size()) EXPECT_TRUE(sink.packets[i]->key) << "packet " << i;
+    if (sink.packets[i]->size() != sink.packets[i - 1]->size()) {
+      EXPECT_TRUE(sink.packets[i]->key) << "packet " << i;
+    }
   }
 }
 
@@ -145,24 +147,38 @@ struct LockedSink : PacketSink {
 // The slate's packets carry the rendered stream's parameters (with x264's SPS/PPS); the fake source's have none.
 bool fromSlate(const PacketPtr& p) { return p->streams->video && p->streams->video->extradata_size > 0; }
 
-TEST(SourceSwitchStandby, NothingLiveForFailoverAfterPutsTheSlateOnAirUntilTheSourceIsBackAtItsKeyframe) {
-  LockedSink sink;
-  SourceSwitch::Options options;
-  options.failoverAfter = 400ms;
-  SourceSwitch sw("venue test", sink, options);
-  StandbySlate slate("venue test", sw, {"Test venue", nullptr});
-  slate.start();
-  auto streams = std::make_shared<StreamSet>();
-  streams->video = copyParameters(testing::makeStreams()->video.get());
-  streams->video->width = 160;
-  streams->video->height = 90;
-  FakeSource primary{sw.input(SourceSwitch::kPrimary), 0, 0, 100};
-  auto livePackets = [&](std::chrono::milliseconds d) {
+// A venue with a standby slate and one fake 160x90 source at 30 fps.
+struct StandbyVenue {
+  explicit StandbyVenue(std::chrono::milliseconds failoverAfter)
+      : sw("venue test", sink, options(failoverAfter)), slate("venue test", sw, {"Test venue", nullptr}) {
+    streams->video = copyParameters(testing::makeStreams()->video.get());
+    streams->video->width = 160;
+    streams->video->height = 90;
+    slate.start();
+  }
+  static SourceSwitch::Options options(std::chrono::milliseconds failoverAfter) {
+    SourceSwitch::Options o;
+    o.failoverAfter = failoverAfter;
+    return o;
+  }
+  void livePackets(std::chrono::milliseconds d) {
     for (auto end = std::chrono::steady_clock::now() + d; std::chrono::steady_clock::now() < end;) {
       primary.video();
       std::this_thread::sleep_for(33ms);
     }
-  };
+  }
+
+  LockedSink sink;
+  SourceSwitch sw;
+  StandbySlate slate;
+  std::shared_ptr<StreamSet> streams = std::make_shared<StreamSet>();
+  FakeSource primary{sw.input(SourceSwitch::kPrimary), 0, 0, 100};
+};
+
+TEST(SourceSwitchStandby, NothingLiveForFailoverAfterPutsTheSlateOnAirUntilTheSourceIsBackAtItsKeyframe) {
+  StandbyVenue venue(400ms);
+  auto& [sink, sw, slate, streams, primary] = venue;
+  auto livePackets = [&](std::chrono::milliseconds d) { venue.livePackets(d); };
 
   std::this_thread::sleep_for(600ms);
   EXPECT_TRUE(sink.snapshot().empty()) << "no slate before the venue was ever live (its format is unknown)";
@@ -217,6 +233,50 @@ TEST(SourceSwitchStandby, NothingLiveForFailoverAfterPutsTheSlateOnAirUntilTheSo
     EXPECT_GT(all[i]->dts(), last) << "packet " << i;
     last = all[i]->dts();
   }
+}
+
+// A source that stalls (connected, sending nothing) gets the slate too, and while the venue is live the slate's
+// thread barely wakes: the switch tells it when a session ends, and it looks on its own only a few times per
+// failover_after (each wake-up is a context switch on every venue, all event long).
+TEST(SourceSwitchStandby, AStalledSourceGetsTheSlateAndALiveVenueBarelyWakesTheSlateThread) {
+  StandbyVenue venue(1000ms);
+  auto& [sink, sw, slate, streams, primary] = venue;
+  auto livePackets = [&](std::chrono::milliseconds d) { venue.livePackets(d); };
+
+  std::this_thread::sleep_for(300ms);
+  EXPECT_LE(slate.looks(), 2u) << "a venue never live: nothing to look at until it goes on air";
+  sw.input(SourceSwitch::kPrimary).beginSession(*streams);
+  livePackets(300ms);
+  const uint64_t looksBefore = slate.looks();
+  livePackets(3000ms);
+  const uint64_t looksLive = slate.looks() - looksBefore;
+  EXPECT_LE(looksLive, 8u) << "3 s live with failover_after 1 s: about one look per 500 ms (it was 30 with a 100 ms tick)";
+
+  // The source stalls with its session open: the slate still goes on air about failover_after after its last packet.
+  const auto lastPacket = std::chrono::steady_clock::now() - 33ms;
+  const size_t liveCount = sink.snapshot().size();
+  std::chrono::steady_clock::time_point onAir{};
+  while (std::chrono::steady_clock::now() - lastPacket < 5s) {
+    const auto now = sink.snapshot();
+    if (now.size() > liveCount) {
+      onAir = std::chrono::steady_clock::now();
+      EXPECT_TRUE(fromSlate(now[liveCount]));
+      break;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_NE(onAir, std::chrono::steady_clock::time_point{}) << "no slate within 5 s of the stall";
+  EXPECT_GE(onAir - lastPacket, 990ms);
+  EXPECT_LT(onAir - lastPacket, 1600ms) << "the card is rendered while the stall lasts, not after failover_after";
+
+  // The stalled session resumes: it takes over at its next keyframe.
+  primary.frame = 1;
+  livePackets(600ms);
+  slate.stop();
+  const auto all = sink.snapshot();
+  ASSERT_FALSE(all.empty());
+  EXPECT_FALSE(fromSlate(all.back())) << "the source is back on air at the end";
+  EXPECT_EQ(sink.sessions, 3) << "live, slate, live";
 }
 
 }  // namespace
