@@ -18,6 +18,8 @@
 #     --no-write          do not write BENCHMARKS.md (the report stays in the results directory)
 #   VENUECAST_BENCH_CLIP=FILE  use this FLV (H.264 + AAC) instead of the generated clip, e.g. a small one to
 #                         try the script out; the report then describes FILE, not the standard clip
+#   VENUECAST_BENCH_LOG=LEVEL  venuecast's --log-level (e.g. debug: the timeline of a start in its log)
+#   VENUECAST_BENCH_BINARY=FILE  run this venuecast instead of build/venuecast (a wrapper, e.g. strace, or an older build)
 #   Results (JSON per candidate, configs, logs, report.md) go to build/bench-results/<UTC time>[-quick]/.
 #   The clip is generated once into build/bench-cache/ (delete it to regenerate). The script exits 0 if every
 #   target passed, 3 if a target failed, 1 if something broke.
@@ -46,7 +48,7 @@ while (($#)); do
   esac
 done
 # BENCHMARKS.md holds the latest *full* run: all scenarios and candidates, the standard clip.
-[[ -n $scenarios || $candidates != venuecast,nginx,ffmpeg || -n ${VENUECAST_BENCH_CLIP:-} ]] && write_md=0
+[[ -n $scenarios || $candidates != venuecast,nginx,ffmpeg || -n ${VENUECAST_BENCH_CLIP:-} || -n ${VENUECAST_BENCH_BINARY:-} ]] && write_md=0
 if ((quick)); then
   : "${scenarios:=4x3}" "${warmup:=8}" "${window:=20}"
   write_md=0
@@ -74,7 +76,7 @@ T_START=$SECONDS
 # ---- 1. packages + build ----------------------------------------------------------------------
 say "installing packages and building (scripts/setup.sh) ..."
 scripts/setup.sh
-VENUECAST=$ROOT/build/venuecast
+VENUECAST=${VENUECAST_BENCH_BINARY:-$ROOT/build/venuecast}
 PROBE=$ROOT/build/bench/venuecast-bench-probe
 if [[ ! -x $PROBE ]]; then  # a build directory configured with -DVENUECAST_BENCH=OFF
   cmake -S . -B build -DVENUECAST_BENCH=ON >/dev/null
@@ -362,7 +364,8 @@ $pushes    }" >"$relay_dir/nginx.conf"
     [[ $c == ffmpeg ]] && ((push)) && continue  # the tee can only pull
     local extra=() cmd=()
     case $c in
-      venuecast) extra=(--drop-regex "$DROP_RE"); cmd=("$VENUECAST" run "$vc_conf") ;;
+      venuecast) extra=(--drop-regex "$DROP_RE")
+                 cmd=("$VENUECAST" ${VENUECAST_BENCH_LOG:+--log-level "$VENUECAST_BENCH_LOG"} run "$vc_conf") ;;
       nginx) extra=(--candidate-http "$relay_http")
              cmd=(nginx -p "$relay_dir/" -e "$relay_dir/error.log" -c "$relay_dir/nginx.conf") ;;
       ffmpeg) cmd=("${ff_cmds[@]}") ;;

@@ -24,14 +24,64 @@ struct CodecDeleter {
 };
 using CodecPtr = std::unique_ptr<AVCodecContext, CodecDeleter>;
 
-// FLV video messages for one encoded keyframe: sequence header (avcC) + the frame.
-std::vector<Message> h264Messages() {
+// libx264 through libavcodec emits Annex B even with global headers; FLV from OBS or FFmpeg's muxer carries AVCC
+// (each NAL unit behind its 4-byte length).
+Bytes annexBToAvcc(const uint8_t* data, std::size_t size) {
+  std::vector<std::pair<std::size_t, std::size_t>> nals;  // start, end
+  std::size_t i = 0, start = std::string::npos;
+  while (i + 3 <= size) {
+    if (data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1) {
+      if (start != std::string::npos) {
+        std::size_t end = i;
+        while (end > start && data[end - 1] == 0) --end;
+        nals.emplace_back(start, end);
+      }
+      start = i + 3;
+      i += 3;
+    } else {
+      ++i;
+    }
+  }
+  if (start != std::string::npos) nals.emplace_back(start, size);
+  Bytes out;
+  for (const auto& [b, e] : nals) {
+    const auto n = static_cast<uint32_t>(e - b);
+    out.insert(out.end(), {static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16), static_cast<uint8_t>(n >> 8),
+                           static_cast<uint8_t>(n)});
+    out.insert(out.end(), data + b, data + e);
+  }
+  return out;
+}
+
+// The avcC record for Annex B SPS + PPS (as FFmpeg's FLV muxer writes it).
+Bytes avcDecoderConfiguration(const uint8_t* data, std::size_t size) {
+  const Bytes nals = annexBToAvcc(data, size);
+  Bytes sps, pps;
+  for (std::size_t at = 0; at + 4 <= nals.size();) {
+    const std::size_t n = std::size_t{nals[at]} << 24 | std::size_t{nals[at + 1]} << 16 | std::size_t{nals[at + 2]} << 8 | nals[at + 3];
+    const Bytes nal(nals.begin() + static_cast<long>(at + 4), nals.begin() + static_cast<long>(at + 4 + n));
+    if (!nal.empty() && (nal[0] & 0x1F) == 7) sps = nal;
+    if (!nal.empty() && (nal[0] & 0x1F) == 8) pps = nal;
+    at += 4 + n;
+  }
+  if (sps.size() < 4 || pps.empty()) return {};
+  Bytes out = {1, sps[1], sps[2], sps[3], 0xFF, 0xE1, static_cast<uint8_t>(sps.size() >> 8), static_cast<uint8_t>(sps.size())};
+  out.insert(out.end(), sps.begin(), sps.end());
+  out.insert(out.end(), {1, static_cast<uint8_t>(pps.size() >> 8), static_cast<uint8_t>(pps.size())});
+  out.insert(out.end(), pps.begin(), pps.end());
+  return out;
+}
+
+// FLV video messages for one encoded keyframe: sequence header (avcC, or as libx264 gives it: Annex B) + the frame. `big`: 640x360 of noise with
+// x264's HRD signalling (buffering period and picture timing SEI before the slice), as the benchmark's clip has: a
+// keyframe whose slice is far longer than the part the probe hands the parser.
+std::vector<Message> h264Messages(bool big = false, bool avcc = false) {
   testing::QuietLibav quiet(AV_LOG_ERROR);  // libx264's statistics at close are noise here
   const AVCodec* codec = avcodec_find_encoder_by_name("libx264");
   if (!codec) return {};
   CodecPtr ctx(avcodec_alloc_context3(codec));
-  ctx->width = 160;
-  ctx->height = 90;
+  ctx->width = big ? 640 : 160;
+  ctx->height = big ? 360 : 90;
   ctx->pix_fmt = AV_PIX_FMT_YUV420P;
   ctx->time_base = {1, 30};
   ctx->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;  // avcC extradata, AVCC packets
@@ -39,6 +89,10 @@ std::vector<Message> h264Messages() {
   AVDictionary* opts = nullptr;
   av_dict_set(&opts, "preset", "veryfast", 0);
   av_dict_set(&opts, "profile", "high", 0);
+  if (big) {
+    ctx->bit_rate = ctx->rc_max_rate = ctx->rc_buffer_size = 2'000'000;
+    av_dict_set(&opts, "x264-params", "nal-hrd=cbr", 0);
+  }
   const int opened = avcodec_open2(ctx.get(), codec, &opts);
   av_dict_free(&opts);
   if (opened < 0) return {};
@@ -48,7 +102,8 @@ std::vector<Message> h264Messages() {
   frame->height = ctx->height;
   av_frame_get_buffer(frame, 0);
   for (int y = 0; y < frame->height; ++y)
-    for (int x = 0; x < frame->width; ++x) frame->data[0][y * frame->linesize[0] + x] = static_cast<uint8_t>(x + y);
+    for (int x = 0; x < frame->width; ++x)
+      frame->data[0][y * frame->linesize[0] + x] = static_cast<uint8_t>(big ? (x * 7919 + y * 104729) % 251 : x + y);
   for (int p = 1; p < 3; ++p)
     for (int y = 0; y < frame->height / 2; ++y) std::fill_n(frame->data[p] + y * frame->linesize[p], frame->width / 2, 128);
   frame->pts = 0;
@@ -57,11 +112,15 @@ std::vector<Message> h264Messages() {
   AVPacket* pkt = av_packet_alloc();
   std::vector<Message> out;
   Bytes header = {0x17, 0, 0, 0, 0};
-  header.insert(header.end(), ctx->extradata, ctx->extradata + ctx->extradata_size);
+  const Bytes extradata = avcc ? avcDecoderConfiguration(ctx->extradata, static_cast<std::size_t>(ctx->extradata_size))
+                               : Bytes(ctx->extradata, ctx->extradata + ctx->extradata_size);
+  header.insert(header.end(), extradata.begin(), extradata.end());
   out.push_back({6, 0, 9, 1, header});
   if (avcodec_receive_packet(ctx.get(), pkt) == 0) {
     Bytes body = {0x17, 1, 0, 0, 0};
-    body.insert(body.end(), pkt->data, pkt->data + pkt->size);
+    const Bytes frameBytes = avcc ? annexBToAvcc(pkt->data, static_cast<std::size_t>(pkt->size))
+                                  : Bytes(pkt->data, pkt->data + pkt->size);
+    body.insert(body.end(), frameBytes.begin(), frameBytes.end());
     out.push_back({6, 0, 9, 1, body});
   }
   av_packet_free(&pkt);
@@ -85,7 +144,9 @@ TEST(FlvCodecProbe, SameParametersAsFindStreamInfo) {
   FlvCodecProbe::State state = FlvCodecProbe::State::NeedMore;
   for (std::size_t i = 0; i < session.size(); ++i) {
     state = probe.add(session[i]);
-    if (i + 1 < session.size()) EXPECT_EQ(state, FlvCodecProbe::State::NeedMore) << "ready only with the keyframe";
+    if (i + 1 < session.size()) {
+      EXPECT_EQ(state, FlvCodecProbe::State::NeedMore) << "ready only with the keyframe";
+    }
   }
   ASSERT_EQ(state, FlvCodecProbe::State::Ready);
   const auto ours = probe.streams();
@@ -111,6 +172,35 @@ TEST(FlvCodecProbe, SameParametersAsFindStreamInfo) {
   EXPECT_EQ(ours->audio->frame_size, 1024);
   EXPECT_EQ(ours->video->bit_rate, 500 * 1024);
 }
+
+// The probe hands libavcodec's parser only the NAL units before the first slice and that slice's header: the same
+// parameters as find_stream_info on the whole stream, for a keyframe of ~100 KB with SEI in front of its slice.
+class FlvCodecProbeLarge : public ::testing::TestWithParam<bool> {};
+
+TEST_P(FlvCodecProbeLarge, AKeyframeWithSeiGivesTheSameParametersAsFindStreamInfo) {
+  auto video = h264Messages(true, GetParam());
+  if (video.size() < 2) GTEST_SKIP() << "libx264 is not available";
+  ASSERT_GT(video[1].payload.size(), 20'000u) << "the noise should make a large keyframe";
+  FlvCodecProbe probe(true, false);
+  probe.add(video[0]);
+  ASSERT_EQ(probe.add(video[1]), FlvCodecProbe::State::Ready);
+  const auto ours = probe.streams();
+
+  FlvStreamWriter writer;
+  Bytes flv;
+  writer.add(video[0], flv);
+  for (int i = 0; i < 4; ++i) writer.add({6, static_cast<uint32_t>(33 * i), 9, 1, video[1].payload}, flv);
+  const auto ref = testing::probeFlv(flv);
+  ASSERT_TRUE(ours && ours->video && ref.video);
+  EXPECT_EQ(ours->describe(), "h264 High 640x360");
+  EXPECT_EQ(ours->describe(), ref.describe());
+  EXPECT_EQ(ours->video->level, ref.video->level);
+  EXPECT_EQ(ours->video->format, ref.video->format);
+  EXPECT_EQ(ours->video->field_order, ref.video->field_order);
+}
+
+INSTANTIATE_TEST_SUITE_P(Payload, FlvCodecProbeLarge, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? "Avcc" : "AnnexB"; });
 
 TEST(FlvCodecProbe, OtherCodecsAreLeftToLibavformat) {
   FlvCodecProbe hevc(true, false);
