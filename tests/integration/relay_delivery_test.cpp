@@ -544,6 +544,116 @@ TEST(RelayFastStart, OutputsOfAnAlreadyLiveVenueStartOnItsLatestKeyframeAsSoonAs
   EXPECT_TRUE(stopped.ok()) << stopped.describe();
 }
 
+// A venue "a" whose encoder (GOP of `gopFrames` at 30 fps) publishes to a source nginx, one output to an endpoint, and
+// venuecast started right after a keyframe reached the source: its first keyframe is most of a GOP away.
+struct StartingVenueRig {
+  explicit StartingVenueRig(int gopFrames)
+      : clip(TestClip::get([&] {
+          ClipSpec spec;
+          spec.gopFrames = gopFrames;
+          return spec;
+        }())) {
+    source.start();
+    endpoint.start();
+    atSource = std::make_unique<StreamProbe>(source.rtmpUrl("venue", "a"));
+    atSource->start();
+    publisher = std::make_unique<FfmpegPublisher>(clip.path, source.rtmpUrl("venue", "a"));
+    dump.add(source, "source nginx").add(endpoint, "endpoint nginx").add(publisher->process(), "ffmpeg");
+  }
+  // Waits for a keyframe at the source, then starts venuecast.
+  bool startRelayAfterAKeyframe() {
+    const int64_t since = StreamProbe::nowUs();
+    const bool key = atSource->waitUntil([&](const std::vector<ProbePacket>& ps) {
+      return std::any_of(ps.begin(), ps.end(), [&](const ProbePacket& p) {
+        return p.key && p.kind == MediaKind::Video && p.arrivalUs > since;
+      });
+    }, 15s);
+    if (!key) return false;
+    VenuecastConfig config;
+    config.venues = {{"a", source.rtmpUrl("venue", "a")}};
+    config.outputs = {{"forum-a", "a", endpoint.rtmpUrl("forum"), "a"}};
+    relay = std::make_unique<VenuecastProcess>(config);
+    relay->start();
+    dump.add(relay->process(), "venuecast");
+    return true;
+  }
+
+  TestClip clip;
+  NginxRtmp source{{NginxApp{"venue"}}};
+  NginxRtmp endpoint{{recordingApp("forum")}};
+  std::unique_ptr<StreamProbe> atSource;
+  std::unique_ptr<FfmpegPublisher> publisher;
+  std::unique_ptr<VenuecastProcess> relay;
+  FailureDump dump;
+};
+
+// An output whose venue is starting (its source connected and H.264/AAC announced, the first keyframe on the way)
+// publishes meanwhile, as nginx-rtmp's push does, so that keyframe goes straight out: time to first keyframe no longer
+// includes the endpoint's connect and publish. A 4 s GOP leaves seconds between the two.
+TEST(RelayFastStart, OutputsPublishWhileTheVenueStartsAndItsFirstKeyframeGoesStraightOut) {
+  StartingVenueRig rig(120);
+  StreamProbe::Options o{rig.endpoint.rtmpUrl("forum", "a")};
+  o.rwTimeout = 20s;
+  StreamProbe atEndpoint(o);
+  atEndpoint.start();
+  ASSERT_TRUE(rig.startRelayAfterAKeyframe()) << "no keyframe at the source";
+  auto& relay = *rig.relay;
+
+  const auto early = relay.waitForLog(literal("output forum-a: publish accepted while venue is starting"), 10s);
+  ASSERT_TRUE(early) << "the output did not publish while the venue was starting";
+  const auto live = relay.waitForLog(literal("venue a: live"), 10s);
+  ASSERT_TRUE(live);
+  EXPECT_LT(logLineSteadyUs(*early), logLineSteadyUs(*live)) << *early << "\n" << *live;
+  ASSERT_TRUE(atEndpoint.waitForPackets(30, 15s, MediaKind::Video));
+
+  // The endpoint's first frame is the venue's first keyframe, a few ms behind the source (not a connect later).
+  const auto atEp = atEndpoint.packets(MediaKind::Video);
+  ASSERT_TRUE(atEp.front().key);
+  const auto src = rig.atSource->packets(MediaKind::Video);
+  const auto key = std::find_if(src.begin(), src.end(), [&](const ProbePacket& p) {
+    return p.key && p.arrivalUs >= logLineSteadyUs(*live) - 100'000;
+  });
+  ASSERT_NE(key, src.end());
+  const double behindMs = (atEp.front().arrivalUs - key->arrivalUs) / 1000.0;
+  std::cout << "[ figures  ] publish accepted " << (logLineSteadyUs(*live) - logLineSteadyUs(*early)) / 1000
+            << " ms before the venue went live; first keyframe at the endpoint " << behindMs << " ms after the source\n";
+  EXPECT_LT(behindMs, 200) << "the endpoint's first keyframe is not the venue's first one";
+
+  const auto stopped = relay.terminate();
+  EXPECT_TRUE(stopped.ok()) << stopped.describe();
+  atEndpoint.stop();
+  ASSERT_TRUE(pollUntil([&] { return !rig.endpoint.accessLog().empty(); }, 5s));
+  const auto file = rig.endpoint.recordPath("forum", "a");
+  const auto tags = flvVideoTags(file);
+  ASSERT_GE(tags.size(), 2u) << file;
+  EXPECT_EQ(tags[0].avcPacketType, 0) << "the first video tag must be the AVC sequence header";
+  EXPECT_EQ(tags[1].frameType, 1) << "the first frame must be a keyframe";
+  const auto decode = FfprobeReader::decodeCheck(file);
+  EXPECT_TRUE(decode.ok()) << decode.exitCode << ": " << decode.stderrText;
+}
+
+// A venue whose start fails after its outputs published (the encoder leaves before its first keyframe): the outputs
+// give the endpoints back rather than hold an empty publish, wait, and start normally when the venue does.
+TEST(RelayFastStart, AVenueStartThatFailsGivesTheEndpointBackAndTheOutputWaits) {
+  StartingVenueRig rig(150);  // 5 s: the encoder is stopped long before the next keyframe
+  ASSERT_TRUE(rig.startRelayAfterAKeyframe()) << "no keyframe at the source";
+  auto& relay = *rig.relay;
+  ASSERT_TRUE(relay.waitForLog(literal("output forum-a: publish accepted while venue is starting"), 10s));
+  ASSERT_TRUE(rig.endpoint.waitForPublishing("forum", "a", 5s)) << "the endpoint should see the early publish";
+  const auto offset = relay.process().logSize();
+  rig.publisher->stop();
+  EXPECT_TRUE(rig.endpoint.waitForPublishing("forum", "a", 15s, false))
+      << "the output still holds an empty publish after the venue's start failed";
+  EXPECT_TRUE(relay.waitForLog(literal("output forum-a: waiting for the venue"), 1s, offset));
+
+  // The venue comes back: the output publishes again and goes live on its first keyframe.
+  FfmpegPublisher again(rig.clip.path, rig.source.rtmpUrl("venue", "a"));
+  rig.dump.add(again.process(), "ffmpeg again");
+  EXPECT_TRUE(relay.waitForLog(literal("output forum-a: live: publishing"), 20s, offset));
+  const auto stopped = relay.terminate();
+  EXPECT_TRUE(stopped.ok()) << stopped.describe();
+}
+
 // ==============================================================================================================
 // 6. Push URLs as OBS builds them; rtmps://
 // ==============================================================================================================
