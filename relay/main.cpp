@@ -4,6 +4,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
+
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -119,6 +121,10 @@ int run(const venuecast::config::Config& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // glibc gives threads arenas of their own, up to 8 per core; sessions come and go as threads, and each new arena
+  // keeps what it touched: RSS stepped from ~69 to ~84 MiB at a random moment of the chaos test. Two arenas keep it
+  // flat (68 MiB over the same schedule) and cost no CPU (side by side at 4x3: 0.93-0.98x). Before any thread.
+  mallopt(M_ARENA_MAX, 2);
   int exitCode = 0;
   auto cl = parse(argc, argv, exitCode);
   if (!cl) return exitCode;
