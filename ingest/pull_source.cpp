@@ -20,27 +20,21 @@ PullSource::PullSource(std::string label, std::string url, SourceOutput& out, Op
     : label_(std::move(label)), url_(std::move(url)), options_(options), delivery_(out) {}
 
 namespace {
-// Tells the venue, once announced (and if `enabled`), that a source is starting, and that it stopped starting however
-// the attempt ends; an announced attempt that did not go live (`wentLive`) disables the next announcements.
+// Tells the venue, once announced, that a source is starting, and that it stopped starting however the attempt ends.
 class StartingNotice {
  public:
-  StartingNotice(SourceOutput& out, bool& enabled, const bool& wentLive) : out_(out), enabled_(enabled), wentLive_(wentLive) {}
+  explicit StartingNotice(SourceOutput& out) : out_(out) {}
   ~StartingNotice() {
-    if (wentLive_) enabled_ = true;
-    if (!announced_) return;
-    out_.starting(false);
-    if (!wentLive_) enabled_ = false;
+    if (announced_) out_.starting(false);
   }
   StartingNotice(const StartingNotice&) = delete;
   StartingNotice& operator=(const StartingNotice&) = delete;
   void announce() {
-    if (enabled_ && !std::exchange(announced_, true)) out_.starting(true);
+    if (!std::exchange(announced_, true)) out_.starting(true);
   }
 
  private:
   SourceOutput& out_;
-  bool& enabled_;
-  const bool& wentLive_;
   bool announced_ = false;
 };
 }  // namespace
@@ -74,8 +68,7 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
     // Once the sequence headers say H.264/AAC, the venue is starting: its outputs may publish while the first keyframe
     // is on the way (not before: an endpoint must not see a publish for a stream venuecast cannot carry). Until the
     // session ends.
-    wentLive_ = false;
-    StartingNotice starting(delivery_, announceStarts_, wentLive_);
+    StartingNotice starting(delivery_);
     watchdog.arm(options_.openLimit);
     auto probed = probeNatively(*connection, [&] { starting.announce(); });
     watchdog.disarm();
@@ -147,7 +140,6 @@ SessionOutcome PullSource::readSession(SessionControl& control, AvInputContextPt
     (par->codec_type == AVMEDIA_TYPE_VIDEO ? streams->video : streams->audio) = copyParameters(par);
   }
   clearLibavError();  // probing noise is not why a later read fails
-  wentLive_ = true;
   control.reportLive(delivery_.beginSession(*streams)->describe());
 
   // Codec parameters known: a native session continues on the data plane without the demuxer. libavformat
@@ -220,7 +212,6 @@ SessionOutcome PullSource::startNativeSession(SessionControl& control, StreamSet
                                               RtmpPlayConnection& connection) {
   connection.stopHolding();
   connection.discardFlvStream();
-  wentLive_ = true;
   control.reportLive(delivery_.beginSession(*streams)->describe());
   return continueOnDataPlane(control, connection, std::move(probed));
 }

@@ -65,11 +65,6 @@ class PullSource {
   std::string url_;
   Options options_;
   SourceOutput& delivery_;  // the venue (or its switch): lives across sessions, the timeline continues
-  // Announcing a start lets the venue's outputs publish before the first keyframe. After a start that was announced
-  // and did not go live (an encoder whose onMetaData said H.264 but which sent something else), the next attempts
-  // are not announced until one goes live: an endpoint sees at most one empty publish from such a venue.
-  bool announceStarts_ = true;
-  bool wentLive_ = false;  // this attempt began a session
 };
 
 }  // namespace venuecast::ingest

@@ -932,8 +932,13 @@ TEST(RelayBadInput, CorruptFlvAndUncarriableCodecsAreRefusedClearly) {
 
   const auto patched = [&tags](uint8_t tagType, uint8_t codecId) {
     return [&tags, tagType, codecId](RawRtmpPublisher& p, std::atomic<bool>& stop) {
-      // The codec in the tags and in onMetaData, as an encoder of it sends them.
-      p.publishFile(tags, true, [&](RawRtmpPublisher::FlvTag& t) { setFlvCodecId(t, tagType, codecId); }, &stop, 0);
+      p.publishFile(tags, true,
+                    [&](RawRtmpPublisher::FlvTag& t) {
+                      if (t.type != tagType || t.body.empty()) return;
+                      if (tagType == 9) t.body[0] = static_cast<uint8_t>((t.body[0] & 0xf0) | codecId);
+                      else t.body[0] = static_cast<uint8_t>((t.body[0] & 0x0f) | (codecId << 4));
+                    },
+                    &stop, 0);
     };
   };
   RawPublisherLoop hevc(rawOptions(source, "hevc"), patched(9, 12));

@@ -877,25 +877,4 @@ bool RawRtmpPublisher::publishFile(const std::vector<FlvTag>& tags, bool realtim
   return true;
 }
 
-namespace {
-// Sets the number property `key` of the AMF0 object in `body` (onMetaData) to `value`, if it is there.
-void setAmf0Number(std::vector<uint8_t>& body, const std::string& key, double value) {
-  std::vector<uint8_t> pattern = {0, static_cast<uint8_t>(key.size())};
-  pattern.insert(pattern.end(), key.begin(), key.end());
-  pattern.push_back(0);  // number marker
-  const auto at = std::search(body.begin(), body.end(), pattern.begin(), pattern.end());
-  if (at == body.end() || body.end() - at < static_cast<std::ptrdiff_t>(pattern.size() + 8)) return;
-  uint64_t bits;
-  std::memcpy(&bits, &value, sizeof bits);
-  for (int i = 0; i < 8; ++i) at[static_cast<std::ptrdiff_t>(pattern.size()) + i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
-}
-}  // namespace
-
-void setFlvCodecId(RawRtmpPublisher::FlvTag& tag, uint8_t tagType, uint8_t codecId) {
-  if (tag.type == 18) setAmf0Number(tag.body, tagType == 9 ? "videocodecid" : "audiocodecid", codecId);
-  if (tag.type != tagType || tag.body.empty()) return;
-  if (tagType == 9) tag.body[0] = static_cast<uint8_t>((tag.body[0] & 0xf0) | codecId);
-  else tag.body[0] = static_cast<uint8_t>((tag.body[0] & 0x0f) | (codecId << 4));
-}
-
 }  // namespace venuecast::testing

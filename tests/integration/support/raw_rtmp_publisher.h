@@ -181,8 +181,4 @@ class RawRtmpPublisher {
   std::vector<Status> statuses_;
 };
 
-// Makes an H.264/AAC feed say FLV codec `codecId` for its video (tagType 9) or audio (8) stream, as an encoder of that
-// codec would: the codec bits of every tag of that stream, and onMetaData's videocodecid / audiocodecid.
-void setFlvCodecId(RawRtmpPublisher::FlvTag& tag, uint8_t tagType, uint8_t codecId);
-
 }  // namespace venuecast::testing
