@@ -25,13 +25,6 @@ class FlvCodecProbe {
 
   State add(const rtmp::RtmpChunkReader::Message& m);
   State state() const { return state_; }
-  // Every expected stream is known to be H.264 / AAC LC (the audio from its AudioSpecificConfig, the video from its
-  // sequence header or, `videoAnnouncedAvc`, from onMetaData): the stream can be relayed natively, and only the
-  // first keyframe (for the picture's size) is missing, if anything.
-  bool headersSeen(bool videoAnnouncedAvc = false) const {
-    return state_ != State::NotNative && (!expectVideo_ || !avcc_.empty() || videoAnnouncedAvc) &&
-           (!expectAudio_ || audioPar_);
-  }
   // Ready: the session's streams.
   StreamSetPtr streams() const;
 

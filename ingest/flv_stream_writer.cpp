@@ -72,10 +72,6 @@ bool FlvStreamWriter::add(const rtmp::RtmpChunkReader::Message& m, std::vector<u
         if (!headerWritten_) {
           hasAudio_ = data.find("audiocodecid") != nullptr;
           hasVideo_ = data.find("videocodecid") != nullptr;
-          if (const auto* id = data.find("videocodecid")) {
-            videoAnnouncedAvc_ = (id->type == RtmpAmf0::Type::Number && id->number == 7) ||
-                                 (id->type == RtmpAmf0::Type::String && id->string == "avc1");
-          }
           const auto* v = data.find("videodatarate");
           const auto* a = data.find("audiodatarate");
           if (v && v->type == RtmpAmf0::Type::Number) videoKbps_ = v->number;

@@ -26,9 +26,6 @@ class FlvStreamWriter {
   bool hasAudio() const { return hasAudio_; }
   double videoKbps() const { return videoKbps_; }
   double audioKbps() const { return audioKbps_; }
-  // onMetaData's videocodecid says H.264 (7, or "avc1"): nginx-rtmp sends a new player the AVC sequence header
-  // only with the first keyframe, but the metadata at once.
-  bool videoAnnouncedAvc() const { return videoAnnouncedAvc_; }
 
  private:
   void tag(uint8_t type, uint32_t timestamp, const uint8_t* body, std::size_t size, std::vector<uint8_t>& out);
@@ -37,7 +34,6 @@ class FlvStreamWriter {
   bool headerWritten_ = false;
   bool hasAudio_ = false, hasVideo_ = false;
   double videoKbps_ = 0, audioKbps_ = 0;
-  bool videoAnnouncedAvc_ = false;
   std::vector<uint8_t> early_;  // tags before the header could be written (e.g. |RtmpSampleAccess)
 };
 

@@ -13,9 +13,6 @@ class PacketSink {
   virtual void onPacket(PacketPtr packet) = 0;
   // The source session ended; packets from a later session continue the same timeline.
   virtual void onSourceLost() = 0;
-  // The source is connected and its stream is on the way (`on`), or that attempt ended before it went live: an
-  // output may connect to its endpoint meanwhile, so the first keyframe goes straight out when it comes.
-  virtual void onStarting(bool on) { (void)on; }
 };
 
 }  // namespace venuecast::ingest

@@ -19,26 +19,6 @@ namespace venuecast::ingest {
 PullSource::PullSource(std::string label, std::string url, SourceOutput& out, Options options)
     : label_(std::move(label)), url_(std::move(url)), options_(options), delivery_(out) {}
 
-namespace {
-// Tells the venue, once announced, that a source is starting, and that it stopped starting however the attempt ends.
-class StartingNotice {
- public:
-  explicit StartingNotice(SourceOutput& out) : out_(out) {}
-  ~StartingNotice() {
-    if (announced_) out_.starting(false);
-  }
-  StartingNotice(const StartingNotice&) = delete;
-  StartingNotice& operator=(const StartingNotice&) = delete;
-  void announce() {
-    if (!std::exchange(announced_, true)) out_.starting(true);
-  }
-
- private:
-  SourceOutput& out_;
-  bool announced_ = false;
-};
-}  // namespace
-
 SessionOutcome PullSource::runSession(SessionControl& control) {
   IoWatchdog watchdog(control.stopFlag());
   AvDictionary opts;
@@ -65,12 +45,8 @@ SessionOutcome PullSource::runSession(SessionControl& control) {
       }
       return SessionOutcome::failed("cannot open source: " + scrub(error));
     }
-    // Once the sequence headers say H.264/AAC, the venue is starting: its outputs may publish while the first keyframe
-    // is on the way (not before: an endpoint must not see a publish for a stream venuecast cannot carry). Until the
-    // session ends.
-    StartingNotice starting(delivery_);
     watchdog.arm(options_.openLimit);
-    auto probed = probeNatively(*connection, [&] { starting.announce(); });
+    auto probed = probeNatively(*connection);
     watchdog.disarm();
     if (probed) {
       return startNativeSession(control, std::move(probed->first), std::move(probed->second), *connection);
@@ -184,7 +160,7 @@ SessionOutcome PullSource::readSession(SessionControl& control, AvInputContextPt
 }
 
 std::optional<std::pair<StreamSetPtr, std::vector<rtmp::RtmpChunkReader::Message>>> PullSource::probeNatively(
-    RtmpPlayConnection& connection, const std::function<void()>& onHeaders) {
+    RtmpPlayConnection& connection) {
   if (!options_.dataPlane) return std::nullopt;
   const auto& flv = connection.flv();
   FlvCodecProbe probe(flv.hasVideo(), flv.hasAudio(), flv.videoKbps(), flv.audioKbps());
@@ -194,7 +170,6 @@ std::optional<std::pair<StreamSetPtr, std::vector<rtmp::RtmpChunkReader::Message
       probe.add(m);
       messages.push_back(std::move(m));
     }
-    if (probe.headersSeen(flv.videoAnnouncedAvc())) onHeaders();
   };
   feed();
   // The watchdog (armed by the caller's openLimit) interrupts a read that waits too long.

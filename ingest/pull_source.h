@@ -51,9 +51,8 @@ class PullSource {
                              const std::shared_ptr<RtmpPlayConnection>& native);
   // The codecs of a native session from its first messages (FlvCodecProbe), with those messages; nullopt when
   // libavformat must probe it (another codec, an aggregate message, nothing settled within the probe limit).
-  // `onHeaders` runs once the sequence headers have shown H.264/AAC (the first keyframe may still be on its way).
   std::optional<std::pair<StreamSetPtr, std::vector<rtmp::RtmpChunkReader::Message>>> probeNatively(
-      RtmpPlayConnection& connection, const std::function<void()>& onHeaders);
+      RtmpPlayConnection& connection);
   SessionOutcome startNativeSession(SessionControl& control, StreamSetPtr streams,
                                     std::vector<rtmp::RtmpChunkReader::Message> probed, RtmpPlayConnection& connection);
   // The rest of a native session on the data plane; `first` (already read) is delivered before.

@@ -21,7 +21,6 @@ class SourceDelivery final : public SourceOutput {
   StreamSetPtr beginSession(const StreamSet& streams) override;
   // The session ended: the sink hears that the source is lost.
   void endSession() override { sink_.onSourceLost(); }
-  void starting(bool on) override { sink_.onStarting(on); }
   StreamSetPtr current() const override { return current_; }
 
   // Normalises `pkt` (timestamps in `tb`) onto the venue timeline and hands it to the sink.

@@ -17,8 +17,6 @@ class SourceOutput {
   virtual StreamSetPtr beginSession(const StreamSet& streams) = 0;
   // The session ended.
   virtual void endSession() = 0;
-  // The source connected and its stream is on the way (true), or that attempt ended before a session began (false).
-  virtual void starting(bool on) { (void)on; }
   virtual StreamSetPtr current() const = 0;
   // One packet (timestamps in `tb`): `pkt` is then null (taken), or unreferenced and reusable (dropped).
   virtual void deliver(MediaKind kind, AvPacketPtr& pkt, AVRational tb) = 0;

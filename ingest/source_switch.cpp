@@ -175,12 +175,6 @@ void SourceSwitch::Input::endSession() {
   }
 }
 
-// Only while nothing is on air (the venue's start, or an outage without a slate): otherwise the outputs are fed.
-void SourceSwitch::Input::starting(bool on) {
-  std::lock_guard lock(owner->mu_);
-  if (owner->active_ < 0 || !on) owner->out_.starting(on);
-}
-
 StreamSetPtr SourceSwitch::Input::current() const {
   std::lock_guard lock(owner->mu_);
   return streams;

@@ -58,7 +58,6 @@ class SourceSwitch {
    public:
     StreamSetPtr beginSession(const StreamSet& streams) override;
     void endSession() override;
-    void starting(bool on) override;
     StreamSetPtr current() const override;
     void deliver(MediaKind kind, AvPacketPtr& pkt, AVRational tb) override;
     using SourceOutput::deliver;

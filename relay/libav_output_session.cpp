@@ -82,7 +82,7 @@ ingest::SessionOutcome runLibavOutputSession(const LibavOutputSetup& setup, cons
   }
   ctx.counters.sessions.fetch_add(1, std::memory_order_relaxed);
   const auto connectedAt = std::chrono::steady_clock::now();
-  const std::string started = ctx.describeStart(ctx.first, connectedAt);
+  const std::string started = ctx.describeStart(connectedAt);
   // Some endpoints accept the publish and drop it a moment later (a wrong key, a deny rule): "live" is
   // announced once the endpoint has taken our data for a while.
   spdlog::debug("output {}: publish accepted, {}", ctx.id, started);

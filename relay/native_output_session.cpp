@@ -23,8 +23,6 @@ namespace {
 constexpr std::size_t kPacketsPerBatch = 64;
 // The waiting thread is woken by a stop request (SessionControl::setStopWaker); this is only its fallback.
 constexpr std::chrono::milliseconds kStopPoll{10'000};
-// Waiting for a starting venue's first keyframe on the session thread: how often it also looks at the connection.
-constexpr std::chrono::milliseconds kFirstPacketPoll{50};
 
 // What the data plane reports to the waiting session thread.
 class SessionEvents {
@@ -82,19 +80,21 @@ class Pump : public std::enable_shared_from_this<Pump> {
  public:
   // The queue and counters belong to the OutputWriter, which outlives the data plane's handlers.
   Pump(const OutputSessionContext& ctx, std::shared_ptr<RtmpPublisher> publisher, std::shared_ptr<SessionEvents> events)
-      : queue_(ctx.queue), counters_(ctx.counters), publisher_(std::move(publisher)), events_(std::move(events)) {}
+      : queue_(ctx.queue),
+        counters_(ctx.counters),
+        first_(ctx.first),
+        layout_(ctx.first->streams),
+        builder_(layout_->video.get(), layout_->audio.get()),
+        publisher_(std::move(publisher)),
+        events_(std::move(events)) {}
 
-  // Thread-safe. The header (for `first`'s streams, which fix the session's layout) and `first` go out, then the
-  // queue feeds the publisher.
-  void start(PacketPtr first) {
-    boost::asio::post(publisher_->executor(), [self = shared_from_this(), first = std::move(first)] {
-      if (self->finished_) return;
-      self->layout_ = first->streams;
-      self->builder_.emplace(self->layout_->video.get(), self->layout_->audio.get());
+  // Thread-safe. The header and the first packet go out, then the queue feeds the publisher.
+  void start() {
+    boost::asio::post(publisher_->executor(), [self = shared_from_this()] {
       std::vector<rtmp::RtmpMediaMessage> messages;
       std::string error;
-      if (!self->builder_->header(messages, error)) return self->end(SessionOutcome::failed("cannot build FLV header: " + error));
-      if (!self->add(first, messages)) return;
+      if (!self->builder_.header(messages, error)) return self->end(SessionOutcome::failed("cannot build FLV header: " + error));
+      if (!self->add(std::exchange(self->first_, nullptr), messages)) return;
       self->publisher_->send(std::move(messages));
       self->queue_.setReadyCallback([weak = self->weak_from_this()] {
         if (auto pump = weak.lock()) pump->schedule();
@@ -106,9 +106,7 @@ class Pump : public std::enable_shared_from_this<Pump> {
   // publisher's idle handler calls back).
   void drain() {
     scheduled_.store(false, std::memory_order_relaxed);
-    // Nothing should re-enter (a nested drain would reuse batch_ and messages_); before start() the first packet is
-    // not taken yet.
-    if (draining_ || !builder_) return;
+    if (draining_) return;  // nothing should re-enter, but a nested drain would reuse batch_ and messages_
     draining_ = true;
     drainLoop();
     draining_ = false;
@@ -135,10 +133,8 @@ class Pump : public std::enable_shared_from_this<Pump> {
   void finish() {
     boost::asio::post(publisher_->executor(), [self = shared_from_this()] {
       self->finished_ = true;
-      if (self->builder_) {
-        if (auto eos = self->builder_->endOfSequence(static_cast<uint32_t>(self->lastVideoDtsMs_))) {
-          self->publisher_->send(std::move(*eos));
-        }
+      if (auto eos = self->builder_.endOfSequence(static_cast<uint32_t>(self->lastVideoDtsMs_))) {
+        self->publisher_->send(std::move(*eos));
       }
       self->publisher_->close([events = self->events_](const std::string&) { events->closed(); });
     });
@@ -163,7 +159,7 @@ class Pump : public std::enable_shared_from_this<Pump> {
     if (!layout_->get(p->kind) || !timeline_.map(p->kind, p->dts(), p->pts(), dts, pts)) return true;
     const AVMediaType kind = p->kind == MediaKind::Video ? AVMEDIA_TYPE_VIDEO : AVMEDIA_TYPE_AUDIO;
     std::string error;
-    if (!builder_->packet({kind, p->av.get(), dts, pts, p}, out, error)) {
+    if (!builder_.packet({kind, p->av.get(), dts, pts, p}, out, error)) {
       end(SessionOutcome::failed("cannot build an FLV tag: " + error));
       return false;
     }
@@ -175,9 +171,9 @@ class Pump : public std::enable_shared_from_this<Pump> {
 
   PacketQueue& queue_;
   OutputCounters& counters_;
-  // Loop only, from start() on:
-  ingest::StreamSetPtr layout_;  // owns the codec parameters the builder reads
-  std::optional<FlvTagBuilder> builder_;
+  PacketPtr first_;
+  const ingest::StreamSetPtr layout_;  // owns the codec parameters the builder reads
+  FlvTagBuilder builder_;
   OutputTimeline timeline_;
   std::shared_ptr<RtmpPublisher> publisher_;
   std::shared_ptr<SessionEvents> events_;
@@ -240,33 +236,11 @@ SessionOutcome runNativeOutputSession(const NativeOutputSetup& setup, boost::asi
 
   ctx.counters.sessions.fetch_add(1, std::memory_order_relaxed);
   const auto connectedAt = Clock::now();
-  PacketPtr first = ctx.first;
-  if (!first) {
-    // Published while the venue starts: its first keyframe goes out the moment it comes. If the venue's start fails
-    // instead, the endpoint is given back (it would hold an empty publish) and the output waits as before.
-    spdlog::debug("output {}: publish accepted while venue is starting", ctx.id);
-    control.setStopWaker([events, &queue = ctx.queue] {
-      events->stopRequested();
-      queue.nudge();
-    });
-    while (!(first = ctx.queue.pop(kFirstPacketPoll))) {
-      if (control.stopRequested()) return finish(SessionOutcome::stopped());
-      if (auto ended = events->waitEnded(Clock::duration::zero())) return finish(std::move(*ended));
-      if (!ctx.venueStarting || !ctx.venueStarting()) {
-        return finish(SessionOutcome::waiting("waiting for the venue (its start failed)"));
-      }
-    }
-    control.setStopWaker([events] { events->stopRequested(); });
-    const auto& s = *first->streams;
-    if (const auto why = FlvTagBuilder(s.video.get(), s.audio.get()).unsupported(); !why.empty()) {
-      return finish(SessionOutcome::reopen("the venue's codecs need libavformat's writer (" + why + ")"));
-    }
-  }
-  const std::string started = ctx.describeStart(first, connectedAt);
+  const std::string started = ctx.describeStart(connectedAt);
   // Some endpoints accept the publish and drop it a moment later (a wrong key, a deny rule): "live" is
   // announced once the endpoint has taken our data for a while.
   spdlog::debug("output {}: publish accepted, {}", ctx.id, started);
-  pump->start(std::move(first));
+  pump->start();
   std::optional<SessionOutcome> ended;
   while (!control.stopRequested()) {
     const auto confirmAt = connectedAt + ctx.confirmAfter;

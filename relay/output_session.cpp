@@ -2,8 +2,7 @@
 
 namespace venuecast::relay {
 
-std::string OutputSessionContext::describeStart(const ingest::PacketPtr& first,
-                                                std::chrono::steady_clock::time_point connectedAt) const {
+std::string OutputSessionContext::describeStart(std::chrono::steady_clock::time_point connectedAt) const {
   const int64_t behindMs =
       std::chrono::duration_cast<std::chrono::milliseconds>(connectedAt.time_since_epoch()).count() -
       first->receivedUs / 1000;

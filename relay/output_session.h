@@ -5,7 +5,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <string>
 
 #include "ingest/packet.h"
@@ -23,19 +22,14 @@ struct OutputCounters {
 struct OutputSessionContext {
   const std::string& id;
   PacketQueue& queue;            // after `first`: the session's packets, in order
-  // A keyframe; its streams fix the session's layout. Null when a native publish connects while the venue is still
-  // starting: its first packet then comes from the queue.
-  ingest::PacketPtr first;
+  ingest::PacketPtr first;       // a keyframe; its streams fix the session's layout
   std::size_t cached = 0;        // how many packets the GOP cache primed the queue with
   ingest::SessionControl& control;
   OutputCounters& counters;
   std::chrono::milliseconds confirmAfter;  // data accepted this long: the publish holds, announce "live"
-  // Without `first`: whether the venue is still starting or live (else the session gives the endpoint back).
-  std::function<bool()> venueStarting = {};
 
-  // "publishing h264 ..., starting from the cached keyframe (N packets, M ms old)", for the live line; `first` is the
-  // session's first packet.
-  std::string describeStart(const ingest::PacketPtr& first, std::chrono::steady_clock::time_point connectedAt) const;
+  // "publishing h264 ..., starting from the cached keyframe (N packets, M ms old)", for the live line.
+  std::string describeStart(std::chrono::steady_clock::time_point connectedAt) const;
 };
 
 // Peers that hang up show as EPIPE, ECONNRESET or EOF depending on timing: one stable text for all, so the

@@ -48,33 +48,21 @@ bool OutputWriter::publishesNatively(const ingest::StreamSet& layout) const {
 ingest::SessionOutcome OutputWriter::runSession(ingest::SessionControl& control) {
   Subscription subscription(*hub_, queue_);
 
-  // Wait for the venue: the first packet out of the queue is always a keyframe. A native publish does not wait for it
-  // once a source of the venue is connected: the endpoint's connect and publish (a few round trips) happen while the
-  // keyframe is on its way, and it goes straight out when it comes, as nginx-rtmp's push does.
+  // Wait for the venue: the first packet out of the queue is always a keyframe.
   ingest::PacketPtr first;
   bool announcedWait = false;
-  control.setStopWaker([queue = queue_] { queue->nudge(); });
   while (!first) {
-    if (control.stopRequested()) {
-      control.setStopWaker({});
-      return ingest::SessionOutcome::stopped();
-    }
-    // Nudged when the venue starts or a stop is requested; the timeout is only a fallback (short the first time: a
-    // venue that is not there is announced as waited for at once).
-    if ((first = queue_->pop(announcedWait ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(100)))) break;
-    if (hub_->starting() && options_.dataPlane && !isRtmps(output_.url)) break;
-    if (!announcedWait) {
+    if (control.stopRequested()) return ingest::SessionOutcome::stopped();
+    first = queue_->pop(std::chrono::milliseconds(100));
+    if (!first && !announcedWait) {
       control.reportWaiting("waiting for venue " + hub_->venueId());
       announcedWait = true;
     }
   }
-  control.setStopWaker({});
-  const OutputSessionContext ctx{id_,      *queue_,   first, subscription.primed(), control,
-                                 counters_, options_.confirmAfter,
-                                 [hub = hub_] { return hub->starting() || hub->live(); }};
+  const OutputSessionContext ctx{id_, *queue_, first, subscription.primed(), control, counters_, options_.confirmAfter};
   const std::string& key = output_.key;
 
-  if (!first || publishesNatively(*first->streams)) {
+  if (publishesNatively(*first->streams)) {
     NativeOutputSetup setup;
     const config::RtmpEndpoint e = config::resolveRtmpEndpoint(output_.url, key);
     setup.target = {e.host, e.port, e.app, e.tcUrl, e.playpath};

@@ -73,9 +73,7 @@ void PacketQueue::trimLocked() {
 
 ingest::PacketPtr PacketQueue::pop(std::chrono::milliseconds wait) {
   std::unique_lock lock(mu_);
-  ready_.wait_for(lock, wait, [this] { return !packets_.empty() || nudged_; });
-  nudged_ = false;
-  if (packets_.empty()) return nullptr;
+  if (!ready_.wait_for(lock, wait, [this] { return !packets_.empty(); })) return nullptr;
   ingest::PacketPtr p = std::move(packets_.front());
   packets_.pop_front();
   bytes_ -= static_cast<size_t>(p->size());
@@ -92,14 +90,6 @@ size_t PacketQueue::popAvailable(std::vector<ingest::PacketPtr>& out, size_t max
   }
   if (packets_.empty()) readyArmed_ = true;
   return n;
-}
-
-void PacketQueue::nudge() {
-  {
-    std::lock_guard lock(mu_);
-    nudged_ = true;
-  }
-  ready_.notify_all();
 }
 
 void PacketQueue::setReadyCallback(std::function<void()> onReady) {

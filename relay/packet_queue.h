@@ -36,10 +36,8 @@ class PacketQueue {
 
   void push(const ingest::PacketPtr& packet);
   void pushAll(const std::vector<ingest::PacketPtr>& packets);
-  // Waits up to `wait`; null on timeout or after a nudge.
+  // Waits up to `wait`; null on timeout.
   ingest::PacketPtr pop(std::chrono::milliseconds wait);
-  // Makes a pop() that waits (or the next one) return at once: the venue is starting, or a stop was requested.
-  void nudge();
   // Moves up to `max` packets into `out` without waiting; returns how many. Once it leaves the queue empty,
   // the next push fires the ready callback (once).
   size_t popAvailable(std::vector<ingest::PacketPtr>& out, size_t max);
@@ -64,7 +62,6 @@ class PacketQueue {
   size_t bytes_ = 0;
   bool waitingForKey_ = true;
   bool overflowed_ = false;
-  bool nudged_ = false;
   std::shared_ptr<const std::function<void()>> onReady_;
   bool readyArmed_ = false;  // the consumer has found the queue empty and waits for the callback
   uint64_t dropped_ = 0;

@@ -25,20 +25,6 @@ void VenueHub::onSourceLost() {
   live_ = false;
 }
 
-void VenueHub::onStarting(bool on) {
-  std::lock_guard lock(mu_);
-  starting_ = on;
-  // Outputs waiting for the venue may connect now.
-  if (on) {
-    for (const auto& q : queues_) q->nudge();
-  }
-}
-
-bool VenueHub::starting() const {
-  std::lock_guard lock(mu_);
-  return starting_ && !live_;
-}
-
 size_t VenueHub::subscribe(const std::shared_ptr<PacketQueue>& queue) {
   std::lock_guard lock(mu_);
   queue->pushAll(gop_.packets());

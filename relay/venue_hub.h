@@ -20,7 +20,6 @@ class VenueHub : public ingest::PacketSink {
   void onStreams(ingest::StreamSetPtr streams) override;
   void onPacket(ingest::PacketPtr packet) override;
   void onSourceLost() override;
-  void onStarting(bool on) override;
 
   // Primes `queue` with the cached GOP, then feeds it live packets until unsubscribed.
   // Returns how many cached packets it was primed with.
@@ -29,8 +28,6 @@ class VenueHub : public ingest::PacketSink {
 
   const std::string& venueId() const { return venueId_; }
   bool live() const;
-  // A source is connected and the venue's first keyframe is on the way (not live yet).
-  bool starting() const;
   ingest::StreamSetPtr streams() const;
 
  private:
@@ -39,7 +36,6 @@ class VenueHub : public ingest::PacketSink {
   GopCache gop_;
   ingest::StreamSetPtr streams_;
   bool live_ = false;
-  bool starting_ = false;
   std::vector<std::shared_ptr<PacketQueue>> queues_;
 };
 

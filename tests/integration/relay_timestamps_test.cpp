@@ -23,7 +23,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
 #include <functional>
 #include <iostream>
 #include <limits>
@@ -742,18 +741,6 @@ TEST(RelayCodecChange, NewResolutionGoesInBandOnTheSameOutputAndDecodes) {
   EXPECT_EQ(sizes.size(), 2u) << summary;
 }
 
-// Sets the number property `key` of an AMF0 object in `body` (onMetaData) to `value`, if it is there.
-void setAmf0Number(std::vector<uint8_t>& body, const std::string& key, double value) {
-  std::vector<uint8_t> pattern = {0, static_cast<uint8_t>(key.size())};
-  pattern.insert(pattern.end(), key.begin(), key.end());
-  pattern.push_back(0);  // number marker
-  const auto at = std::search(body.begin(), body.end(), pattern.begin(), pattern.end());
-  if (at == body.end() || body.end() - at < static_cast<std::ptrdiff_t>(pattern.size() + 8)) return;
-  uint64_t bits;
-  std::memcpy(&bits, &value, sizeof bits);
-  for (int i = 0; i < 8; ++i) at[static_cast<std::ptrdiff_t>(pattern.size()) + i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // (e) A venue sends a codec FLV in FFmpeg 5.1 cannot carry: the non-standard FLV video codec id 12 ("HEVC" of some
 // CDNs), then audio sound format 13 (what some encoders use for Opus). libavformat 5.1 reads both without an error
@@ -777,10 +764,7 @@ TEST(RelayCodecChange, UnsupportedCodecIsRefusedWithAClearErrorThenAValidFeedGoe
     SCOPED_TRACE(bad.what);
     const size_t logFrom = rig.relay().logText().size();
     const int64_t fromUs = StreamProbe::nowUs();
-    // An encoder that sends such a codec says so in onMetaData too (videocodecid / audiocodecid): venuecast trusts
-    // onMetaData's H.264 to let outputs publish while the first keyframe is on its way.
     RawFeed feed(rig.source().rtmpPort(), "venue", kVenue, tags, [&bad](RawRtmpPublisher::FlvTag& t) {
-      if (t.type == 18) setAmf0Number(t.body, bad.tagType == 9 ? "videocodecid" : "audiocodecid", bad.codecId);
       if (t.type != bad.tagType || t.body.empty()) return;
       if (bad.tagType == 9) t.body[0] = static_cast<uint8_t>((t.body[0] & 0xf0) | bad.codecId);
       else t.body[0] = static_cast<uint8_t>((t.body[0] & 0x0f) | (bad.codecId << 4));

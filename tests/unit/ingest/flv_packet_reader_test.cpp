@@ -76,18 +76,14 @@ TEST(FlvPacketReader, SamePacketsAsFlvdec) {
     EXPECT_EQ(a.pts, b.pts);
     // flvdec's key flag for H.264 comes from its parser (NAL types), which these synthetic payloads do not
     // satisfy; ours is the FLV frame type, as every RTMP server's GOP logic reads it. Audio: always key.
-    if (ours[i].media == MediaKind::Audio) {
-      EXPECT_EQ(a.flags & AV_PKT_FLAG_KEY, b.flags & AV_PKT_FLAG_KEY);
-    }
+    if (ours[i].media == MediaKind::Audio) EXPECT_EQ(a.flags & AV_PKT_FLAG_KEY, b.flags & AV_PKT_FLAG_KEY);
     const auto& m = keyOf[i];
     EXPECT_EQ((a.flags & AV_PKT_FLAG_KEY) != 0, m);
     std::size_t na = 0, nb = 0;
     const uint8_t* sa = av_packet_get_side_data(&a, AV_PKT_DATA_NEW_EXTRADATA, &na);
     const uint8_t* sb = av_packet_get_side_data(&b, AV_PKT_DATA_NEW_EXTRADATA, &nb);
     ASSERT_EQ(sa != nullptr, sb != nullptr);
-    if (sa) {
-      EXPECT_EQ(Bytes(sa, sa + na), Bytes(sb, sb + nb));
-    }
+    if (sa) EXPECT_EQ(Bytes(sa, sa + na), Bytes(sb, sb + nb));
   }
 }
 

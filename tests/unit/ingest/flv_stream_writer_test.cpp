@@ -50,7 +50,6 @@ TEST(FlvStreamWriter, HeaderWaitsForMetadataAndTakesTheStreamFlagsFromIt) {
         flv);
   ASSERT_TRUE(w.headerWritten());
   EXPECT_EQ(flv[4], 0x01) << "video only, as onMetaData says";
-  EXPECT_TRUE(w.videoAnnouncedAvc()) << "videocodecid 7";
   EXPECT_TRUE(w.add(media(9, 0, kAvcHeader), flv));
   EXPECT_TRUE(w.add(media(9, 40, kAvcKey), flv));
   EXPECT_TRUE(w.add(media(9, 0x01000050, kAvcKey), flv)) << "a timestamp past 24 bits uses the extension byte";
@@ -59,18 +58,6 @@ TEST(FlvStreamWriter, HeaderWaitsForMetadataAndTakesTheStreamFlagsFromIt) {
   ASSERT_EQ(d.packets.size(), 2u) << "the sequence header becomes extradata, not a packet";
   EXPECT_EQ(d.packets[0].second, 40);
   EXPECT_EQ(d.packets[1].second, 0x01000050);
-}
-
-TEST(FlvStreamWriter, OnlyH264InOnMetaDataCountsAsAnnouncedAvc) {
-  for (const auto& [id, avc] : std::vector<std::pair<Value, bool>>{{Value::makeNumber(7), true},
-                                                                   {Value::makeString("avc1"), true},
-                                                                   {Value::makeNumber(12), false},
-                                                                   {Value::makeString("hvc1"), false}}) {
-    FlvStreamWriter w;
-    std::vector<uint8_t> flv;
-    w.add(metadata(true, {{"videocodecid", id}}), flv);
-    EXPECT_EQ(w.videoAnnouncedAvc(), avc) << (id.type == rtmp::RtmpAmf0::Type::Number ? std::to_string(id.number) : id.string);
-  }
 }
 
 TEST(FlvStreamWriter, WithoutMetadataTheFirstMediaMessageDecidesAndAggregatesAreUnpacked) {
