@@ -33,16 +33,16 @@ bool setExtradata(AVCodecContext* ctx, const uint8_t* data, std::size_t size) {
 // lengths) is passed whole.
 std::vector<uint8_t> headOfKeyframe(std::span<const uint8_t> frame, const std::vector<uint8_t>& avcc) {
   constexpr std::size_t kSliceHeaderBytes = 1000;
-  std::vector<uint8_t> whole(frame.begin(), frame.end());
-  if (avcc.size() < 5 || avcc[0] != 1 || h264PayloadIsAnnexB(frame)) return whole;
+  const auto whole = [&] { return std::vector<uint8_t>(frame.begin(), frame.end()); };  // only when not cut
+  if (avcc.size() < 5 || avcc[0] != 1 || h264PayloadIsAnnexB(frame)) return whole();
   const std::size_t lengthSize = (avcc[4] & 0x03) + 1;
-  if (lengthSize != 4 && lengthSize != 2 && lengthSize != 1) return whole;
+  if (lengthSize != 4 && lengthSize != 2 && lengthSize != 1) return whole();
   std::size_t at = 0;
   while (at + lengthSize < frame.size()) {
     std::size_t nalSize = 0;
     for (std::size_t i = 0; i < lengthSize; ++i) nalSize = nalSize << 8 | frame[at + i];
     const std::size_t start = at + lengthSize;
-    if (nalSize == 0 || nalSize > frame.size() - start) return whole;
+    if (nalSize == 0 || nalSize > frame.size() - start) return whole();
     const int type = frame[start] & 0x1F;
     if (type == 1 || type == 5) {
       const std::size_t keep = std::min(nalSize, kSliceHeaderBytes);
@@ -52,7 +52,7 @@ std::vector<uint8_t> headOfKeyframe(std::span<const uint8_t> frame, const std::v
     }
     at = start + nalSize;
   }
-  return whole;
+  return whole();
 }
 
 }  // namespace
