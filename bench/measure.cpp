@@ -635,7 +635,26 @@ int runMeasure(const MeasureOptions& o, const std::atomic<bool>& stop) {
     ttfk.push_back({{"endpoint", p.endpoint}, {"venue", o.venues[p.venue]},
                     {"ms", first ? json(round3((*first - t0) / 1000.0)) : json(nullptr)}});
   }
-  out["ttfk"] = {{"probes", ttfk}, {"stats", percentiles(ttfkUs)}, {"missing", missingKeys}};
+  // Where the start goes (diagnostic): for the latency venue, the first keyframe at each endpoint against the
+  // source keyframe it most likely is (the last one the source probe saw before it), and that keyframe's arrival
+  // at the source from the candidate's start.
+  json firstKeyPath = json::array();
+  {
+    const auto src = srcA->packets(MediaKind::Video);
+    for (const auto& p : probes) {
+      if (!p.latency) continue;
+      auto first = firstKeyUs(p.probe->packets(MediaKind::Video));
+      if (!first) continue;
+      std::optional<int64_t> atSource;
+      for (const auto& q : src)
+        if (q.key && q.arrivalUs <= *first) atSource = q.arrivalUs;
+      if (!atSource) continue;
+      firstKeyPath.push_back({{"endpoint", p.endpoint},
+                              {"sourceKeyFromStartMs", round3((*atSource - t0) / 1000.0)},
+                              {"sourceToEndpointMs", round3((*first - *atSource) / 1000.0)}});
+    }
+  }
+  out["ttfk"] = {{"probes", ttfk}, {"stats", percentiles(ttfkUs)}, {"missing", missingKeys}, {"firstKeyPath", firstKeyPath}};
   if (missingKeys) errors.push_back(std::to_string(missingKeys) + " endpoint probe(s) got no keyframe within 30 s of the start");
 
   // Stall

@@ -31,6 +31,7 @@ class GopCache {
   Limits limits_{};
   std::vector<ingest::PacketPtr> packets_;
   size_t bytes_ = 0;
+  int64_t frontDts_ = 0;  // packets_.front()'s, kept here: reading it would touch a packet gone cold since
 };
 
 }  // namespace venuecast::relay

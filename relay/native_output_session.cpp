@@ -1,5 +1,6 @@
 #include "relay/native_output_session.h"
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
@@ -88,17 +89,24 @@ class Pump : public std::enable_shared_from_this<Pump> {
         publisher_(std::move(publisher)),
         events_(std::move(events)) {}
 
-  // Thread-safe. The header and the first packet go out, then the queue feeds the publisher.
+  // Thread-safe (on the loop's own thread it runs at once). The header and the first packet go out, then the queue
+  // feeds the publisher.
   void start() {
-    boost::asio::post(publisher_->executor(), [self = shared_from_this()] {
+    boost::asio::dispatch(publisher_->executor(), [self = shared_from_this()] {
+      if (self->finished_) return;  // the session ended before it was published
       std::vector<rtmp::RtmpMediaMessage> messages;
       std::string error;
       if (!self->builder_.header(messages, error)) return self->end(SessionOutcome::failed("cannot build FLV header: " + error));
       if (!self->add(std::exchange(self->first_, nullptr), messages)) return;
       self->publisher_->send(std::move(messages));
-      self->queue_.setReadyCallback([weak = self->weak_from_this()] {
-        if (auto pump = weak.lock()) pump->schedule();
-      });
+      self->queue_.setReadyCallback(
+          [weak = self->weak_from_this()] {
+            if (auto pump = weak.lock()) pump->schedule();
+          },
+          [weak = self->weak_from_this()](const PacketPtr& p) {
+            const auto pump = weak.lock();
+            return pump && pump->take(p);
+          });
     });
   }
 
@@ -127,6 +135,19 @@ class Pump : public std::enable_shared_from_this<Pump> {
       if (!messages_.empty()) publisher_->sendOnLoop(messages_);
       if (n < kPacketsPerBatch) return;
     }
+  }
+
+  // The queue's offer of a packet it would otherwise queue for us (see PacketQueue::setReadyCallback): on the loop's
+  // thread, with nothing waiting ahead of it and the socket taking writes, it goes to the publisher at once.
+  bool take(const PacketPtr& p) {
+    if (!publisher_->executor().running_in_this_thread()) return false;
+    if (finished_ || draining_ || publisher_->writePending() || !p->streams->sameLayout(*layout_)) return false;
+    if (!add(p, messages_)) {  // the session ends (add said why); the packet goes with it
+      messages_.clear();
+      return true;
+    }
+    if (!messages_.empty()) publisher_->sendOnLoop(messages_);
+    return true;
   }
 
   // Thread-safe: stop feeding, end the stream as flvenc's trailer does, close gracefully.
@@ -223,7 +244,12 @@ SessionOutcome runNativeOutputSession(const NativeOutputSetup& setup, boost::asi
   };
 
   control.setStopWaker([events] { events->stopRequested(); });
-  publisher->asyncPublish(setup.target, [events](const std::string& e) { events->published(e); });
+  // Once published the stream starts right there on the loop, without a round trip through this thread: the first
+  // keyframe is already waiting in the queue, and the endpoint's players are waiting for it.
+  publisher->asyncPublish(setup.target, [events, pump](const std::string& e) {
+    if (e.empty()) pump->start();
+    events->published(e);
+  });
   std::optional<std::string> published;
   while (!(published = events->waitPublished(kStopPoll))) {
     if (control.stopRequested()) return finish(SessionOutcome::stopped());
@@ -240,7 +266,6 @@ SessionOutcome runNativeOutputSession(const NativeOutputSetup& setup, boost::asi
   // Some endpoints accept the publish and drop it a moment later (a wrong key, a deny rule): "live" is
   // announced once the endpoint has taken our data for a while.
   spdlog::debug("output {}: publish accepted, {}", ctx.id, started);
-  pump->start();
   std::optional<SessionOutcome> ended;
   while (!control.stopRequested()) {
     const auto confirmAt = connectedAt + ctx.confirmAfter;

@@ -3,29 +3,45 @@
 namespace venuecast::relay {
 
 void PacketQueue::push(const ingest::PacketPtr& packet) {
-  std::shared_ptr<const std::function<void()>> ready;
+  std::shared_ptr<const Consumer> offerTo, ready;
+  {
+    std::lock_guard lock(mu_);
+    if (onReady_ && onReady_->offer && readyArmed_ && packets_.empty() && !waitingForKey_) {
+      offerTo = onReady_;
+    } else {
+      pushLocked(packet);
+      ready = takeReadyLocked();
+    }
+  }
+  if (offerTo) return offerTo->offer(packet) ? void() : enqueue(packet);
+  if (ready) return ready->ready();
+  ready_.notify_one();
+}
+
+void PacketQueue::enqueue(const ingest::PacketPtr& packet) {
+  std::shared_ptr<const Consumer> ready;
   {
     std::lock_guard lock(mu_);
     pushLocked(packet);
     ready = takeReadyLocked();
   }
-  if (ready) return (*ready)();
+  if (ready) return ready->ready();
   ready_.notify_one();
 }
 
 void PacketQueue::pushAll(const std::vector<ingest::PacketPtr>& packets) {
   if (packets.empty()) return;
-  std::shared_ptr<const std::function<void()>> ready;
+  std::shared_ptr<const Consumer> ready;
   {
     std::lock_guard lock(mu_);
     for (const auto& p : packets) pushLocked(p);
     ready = takeReadyLocked();
   }
-  if (ready) return (*ready)();
+  if (ready) return ready->ready();
   ready_.notify_one();
 }
 
-std::shared_ptr<const std::function<void()>> PacketQueue::takeReadyLocked() {
+std::shared_ptr<const PacketQueue::Consumer> PacketQueue::takeReadyLocked() {
   if (!onReady_ || !readyArmed_ || packets_.empty()) return nullptr;
   readyArmed_ = false;
   return onReady_;
@@ -92,15 +108,17 @@ size_t PacketQueue::popAvailable(std::vector<ingest::PacketPtr>& out, size_t max
   return n;
 }
 
-void PacketQueue::setReadyCallback(std::function<void()> onReady) {
-  std::shared_ptr<const std::function<void()>> ready;
+void PacketQueue::setReadyCallback(std::function<void()> onReady) { setReadyCallback(std::move(onReady), {}); }
+
+void PacketQueue::setReadyCallback(std::function<void()> onReady, std::function<bool(const ingest::PacketPtr&)> offer) {
+  std::shared_ptr<const Consumer> ready;
   {
     std::lock_guard lock(mu_);
-    onReady_ = onReady ? std::make_shared<const std::function<void()>>(std::move(onReady)) : nullptr;
+    onReady_ = onReady ? std::make_shared<const Consumer>(Consumer{std::move(onReady), std::move(offer)}) : nullptr;
     readyArmed_ = true;
     ready = takeReadyLocked();
   }
-  if (ready) (*ready)();
+  if (ready) ready->ready();
 }
 
 void PacketQueue::reset() {

@@ -4,7 +4,9 @@
 // keyframe is queued it drops everything and restarts at the next keyframe, so the writer never
 // resumes mid-GOP. Drops are counted, not logged per packet.
 // The consumer either waits in pop() (a writer thread) or, on an event loop, takes what is there with
-// popAvailable() and is told by the ready callback when more arrives (no thread handoff per packet).
+// popAvailable() and is told by the ready callback when more arrives (no thread handoff per packet). An event-loop
+// consumer may also take a packet straight from push() (an offer) while it has nothing queued: the usual case of a
+// relay keeping up, where queueing and popping again would only cost time.
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -45,6 +47,10 @@ class PacketQueue {
   // emptying; fires at once if packets are already queued. Empty to stop: a push racing with that may still
   // run the old callback once, so it must cope with being called late.
   void setReadyCallback(std::function<void()> onReady);
+  // As above, plus offers: while the consumer waits on an empty queue (and no keyframe is awaited), push() first calls
+  // `offer` with the packet, outside the lock; true means taken (it never enters the queue), false that it is queued
+  // as usual. Pushes must not race each other (the venue hub serialises them), or an offer could overtake.
+  void setReadyCallback(std::function<void()> onReady, std::function<bool(const ingest::PacketPtr&)> offer);
   // Empties the queue; the next accepted packet must be a keyframe.
   void reset();
   Stats stats() const;
@@ -52,8 +58,14 @@ class PacketQueue {
  private:
   void pushLocked(const ingest::PacketPtr& packet);
   void trimLocked();
-  // The callback to run once the lock is released, if this push makes the queue ready for its consumer.
-  std::shared_ptr<const std::function<void()>> takeReadyLocked();
+  struct Consumer {
+    std::function<void()> ready;
+    std::function<bool(const ingest::PacketPtr&)> offer;  // may be empty
+  };
+  // The consumer to call once the lock is released, if this push makes the queue ready for it.
+  std::shared_ptr<const Consumer> takeReadyLocked();
+  // Queues `packet` and wakes the consumer.
+  void enqueue(const ingest::PacketPtr& packet);
 
   Limits limits_{};
   mutable std::mutex mu_;
@@ -62,7 +74,7 @@ class PacketQueue {
   size_t bytes_ = 0;
   bool waitingForKey_ = true;
   bool overflowed_ = false;
-  std::shared_ptr<const std::function<void()>> onReady_;
+  std::shared_ptr<const Consumer> onReady_;
   bool readyArmed_ = false;  // the consumer has found the queue empty and waits for the callback
   uint64_t dropped_ = 0;
   uint64_t overflows_ = 0;

@@ -199,7 +199,6 @@ void RtmpPublisher::doWrite() {
   if (sendQueue_.inFlight() || !sendQueue_.hasQueued() || !socket_.is_open() || shutdownSent_) return;
   batch_ = sendQueue_.startBatch(options_.maxWriteBytes);
   writeBatches_.fetch_add(1, std::memory_order_relaxed);
-  writeProgressNs_.store(nowNs(), std::memory_order_relaxed);
   writeSome();
 }
 
@@ -213,6 +212,8 @@ void RtmpPublisher::writeSome() {
   error_code ec;
   const std::size_t n = socket_.write_some(sendQueue_.pending(kIovecsPerSend), ec);
   if (ec != asio::error::would_block && ec != asio::error::try_again) return onWrite(ec, n);
+  // Only a write that waits has a progress time (and is pending): most writes are taken at once, without a clock read.
+  writeProgressNs_.store(nowNs(), std::memory_order_relaxed);
   idleOwed_ = true;
   armStallCheck();
   sendCalls_.fetch_add(1, std::memory_order_relaxed);
@@ -223,7 +224,7 @@ void RtmpPublisher::writeSome() {
 void RtmpPublisher::onWrite(const error_code& ec, std::size_t n) {
   bytesWritten_.fetch_add(n, std::memory_order_relaxed);
   if (!ec && !sendQueue_.consume(n)) {
-    writeProgressNs_.store(nowNs(), std::memory_order_relaxed);
+    if (writeProgressNs_.load(std::memory_order_relaxed) != 0) writeProgressNs_.store(nowNs(), std::memory_order_relaxed);
     return writeSome();
   }
   writeProgressNs_.store(0, std::memory_order_relaxed);

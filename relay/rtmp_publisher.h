@@ -145,7 +145,7 @@ class RtmpPublisher : public std::enable_shared_from_this<RtmpPublisher> {
   std::atomic<State> state_{State::Idle};
   std::atomic<uint64_t> bytesWritten_{0}, messagesWritten_{0}, writeBatches_{0}, sendCalls_{0};
   std::atomic<std::size_t> queuedBytes_{0};
-  std::atomic<int64_t> writeProgressNs_{0};  // steady_clock ns of the last progress; 0 = no write outstanding
+  std::atomic<int64_t> writeProgressNs_{0};  // steady_clock ns of the last progress; 0 = no write waits for the socket
 };
 
 }  // namespace venuecast::relay

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <iterator>
 
 namespace venuecast::rtmp {
 
@@ -15,11 +16,13 @@ RtmpSendQueue::Batch RtmpSendQueue::startBatch(std::size_t maxBytes) {
   arena_.clear();
   next_ = 0;
   // batch_ is filled completely before any buffer points into it, so its elements never move while referenced.
-  std::size_t bytes = 0;
-  while (!queue_.empty() && (batch_.empty() || bytes < maxBytes)) {
-    bytes += queue_.front().message.size();
-    batch_.push_back(std::move(queue_.front()));
-    queue_.pop_front();
+  std::size_t take = 0, bytes = 0;
+  while (take < queue_.size() && (take == 0 || bytes < maxBytes)) bytes += queue_[take++].message.size();
+  if (take == queue_.size()) {
+    std::swap(batch_, queue_);  // queue_ is now the last batch's vector: empty, with its capacity
+  } else {
+    std::move(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take), std::back_inserter(batch_));
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
   }
   for (const auto& item : batch_) {
     const auto& m = item.message;

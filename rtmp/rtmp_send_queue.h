@@ -8,7 +8,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <span>
 #include <vector>
 
@@ -53,7 +52,9 @@ class RtmpSendQueue {
   uint32_t chunkSize() const { return writer_.chunkSize(); }
 
  private:
-  std::deque<Item> queue_;
+  // Vectors, swapped whole when a batch takes everything queued (the usual case): no per-message moves, and
+  // both keep their capacity, so a steady stream allocates nothing here.
+  std::vector<Item> queue_;
   std::vector<Item> batch_;
   std::vector<boost::asio::const_buffer> buffers_;
   std::size_t next_ = 0;  // first buffer not completely written

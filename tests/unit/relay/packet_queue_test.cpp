@@ -109,5 +109,60 @@ TEST(PacketQueue, ReadyCallbackFiresOncePerEmptyingAndPopAvailableTakesWhatIsThe
   EXPECT_EQ(q.pop(milliseconds(0))->dts(), 66'000);
 }
 
+TEST(PacketQueue, OffersGoStraightToAWaitingConsumerAndWhatItDeclinesIsQueuedInOrder) {
+  PacketQueue q;
+  std::vector<int64_t> taken;
+  int ready = 0;
+  bool accept = true;
+  q.push(video(0, true));
+  q.setReadyCallback([&] { ++ready; },
+                     [&](const ingest::PacketPtr& p) {
+                       if (accept) taken.push_back(p->dts() / 1000);
+                       return accept;
+                     });
+  EXPECT_EQ(ready, 1) << "a packet is queued: the consumer is told, nothing is offered";
+  q.push(audio(10));
+  EXPECT_TRUE(taken.empty()) << "no offer while packets wait in the queue: it would overtake them";
+  std::vector<ingest::PacketPtr> got;
+  EXPECT_EQ(q.popAvailable(got, 8), 2u);
+
+  q.push(video(33));
+  q.push(audio(40));
+  EXPECT_EQ(taken, (std::vector<int64_t>{33, 40})) << "the consumer waits on an empty queue: straight to it";
+  EXPECT_EQ(q.stats().queuedPackets, 0u);
+  EXPECT_EQ(ready, 1);
+
+  accept = false;  // e.g. its socket is full
+  q.push(video(66));
+  EXPECT_EQ(ready, 2) << "declined: queued, and the consumer is told as usual";
+  accept = true;
+  q.push(audio(70));
+  EXPECT_EQ(taken.size(), 2u) << "behind a queued packet nothing is offered";
+  got.clear();
+  EXPECT_EQ(q.popAvailable(got, 8), 2u);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0]->dts(), 66'000);
+  EXPECT_EQ(got[1]->dts(), 70'000);
+}
+
+TEST(PacketQueue, NoOffersWhileAKeyframeIsAwaited) {
+  PacketQueue q;
+  int offers = 0;
+  q.setReadyCallback([] {}, [&](const ingest::PacketPtr&) { return ++offers, true; });
+  q.push(audio(0));   // a fresh queue waits for a keyframe: dropped, not offered
+  q.push(video(10));
+  EXPECT_EQ(offers, 0);
+  q.push(video(33, true));
+  EXPECT_EQ(offers, 0) << "the keyframe goes through the queue, which gates on it";
+  std::vector<ingest::PacketPtr> got;
+  EXPECT_EQ(q.popAvailable(got, 8), 1u);
+  q.push(audio(40));
+  EXPECT_EQ(offers, 1);
+  q.setReadyCallback({});
+  q.push(audio(50));
+  EXPECT_EQ(offers, 1) << "cleared: no more offers";
+  EXPECT_EQ(q.stats().queuedPackets, 1u);
+}
+
 }  // namespace
 }  // namespace venuecast::relay
